@@ -1,0 +1,61 @@
+"""The /api/auth/ endpoints: sign up, log in, refresh, log out, and who am I."""
+
+from django.db import IntegrityError, transaction
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import (
+    TokenBlacklistView,
+    TokenObtainPairView,
+    TokenRefreshView,
+)
+
+from accounts.serializers import SignupSerializer, UserSerializer
+
+
+def token_pair(user):
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class SignupView(APIView):
+    """Create an account and return its first token pair."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            # A savepoint, so a concurrent sign-up with the same address is a 400, not a 500.
+            with transaction.atomic():
+                user = serializer.save()
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"email": ["A user with this e-mail address already exists."]}
+            ) from exc
+        return Response(token_pair(user), status=status.HTTP_201_CREATED)
+
+
+class LoginView(TokenObtainPairView):
+    """Exchange e-mail and password for an access and a refresh token."""
+
+
+class RefreshView(TokenRefreshView):
+    """Exchange a refresh token for a new pair; the old refresh token is blacklisted."""
+
+
+class LogoutView(TokenBlacklistView):
+    """Blacklist a refresh token."""
+
+
+class MeView(generics.RetrieveAPIView):
+    """The authenticated caller."""
+
+    serializer_class = UserSerializer
+
+    def get_object(self):
+        return self.request.user

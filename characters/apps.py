@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CharactersConfig(AppConfig):
+    name = "characters"
+    verbose_name = "AI characters"
+
+    def ready(self):
+        from characters import signals  # noqa: F401

@@ -1,0 +1,88 @@
+"""A text field encrypted at rest with Fernet (a MultiFernet over settings.FERNET_KEYS)."""
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.db import models
+
+
+class DecryptionError(Exception):
+    """A stored value that none of the configured keys can decrypt."""
+
+
+@lru_cache(maxsize=4)
+def _crypter_for(keys):
+    if not keys:
+        raise ImproperlyConfigured("FERNET_KEYS is empty: secrets cannot be encrypted.")
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            "FERNET_KEYS holds an invalid key; each must be 32 url-safe base64-encoded bytes "
+            "(python manage.py generate_fernet_key makes one)."
+        ) from exc
+
+
+def get_crypter():
+    """The MultiFernet for the current keys: the first encrypts, every key decrypts."""
+    return _crypter_for(tuple(settings.FERNET_KEYS))
+
+
+def encrypt(plaintext):
+    return get_crypter().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token, label="value"):
+    try:
+        return get_crypter().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            f"Cannot decrypt {label}: no key in FERNET_KEYS matches it "
+            "(was a key removed before rotate_fernet_keys ran?)."
+        ) from None
+
+
+class EncryptedTextField(models.TextField):
+    """Stores Fernet ciphertext; empty values are stored as NULL. Only `isnull` lookups work."""
+
+    description = "Text encrypted at rest with Fernet"
+
+    def __init__(self, *args, **kwargs):
+        for option in ("primary_key", "unique", "db_index"):
+            if kwargs.get(option):
+                raise ImproperlyConfigured(f"EncryptedTextField does not support {option}=True.")
+        kwargs["null"] = True
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("null", None)
+        return name, path, args, kwargs
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise FieldError(f"EncryptedTextField does not support the '{lookup_name}' lookup.")
+        return super().get_lookup(lookup_name)
+
+    def get_transform(self, lookup_name):
+        raise FieldError(f"EncryptedTextField does not support the '{lookup_name}' transform.")
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return None
+        return encrypt(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return decrypt(value, label=f"{self.model._meta.label}.{self.name}")
+
+    def to_python(self, value):
+        return value
+
+    def value_to_string(self, obj):
+        # Serialisation (dumpdata) must not write the plaintext out.
+        return ""

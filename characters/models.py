@@ -1,0 +1,120 @@
+"""The AI character: everything that defines a voice agent."""
+
+from django.conf import settings
+from django.db import models
+
+from characters import validators
+from characters.fields import EncryptedTextField
+
+
+class CharacterType(models.TextChoices):
+    PODCAST_HOST = "PODCAST_HOST", "Podcast host"
+    STORY_TELLER = "STORY_TELLER", "Story teller"
+    SUPPORT_AGENT = "SUPPORT_AGENT", "Support agent"
+
+
+class BackgroundAudio(models.TextChoices):
+    NONE = "", "None"
+    OFFICE = "office", "Office"
+    CROWDED_ROOM = "crowded room", "Crowded room"
+    CAFE = "cafe", "Cafe"
+    NATURE = "nature", "Nature"
+
+
+class LLMProvider(models.TextChoices):
+    OPENAI = "openai", "OpenAI"
+
+
+class Character(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters"
+    )
+    slug = models.CharField(max_length=64, unique=True, validators=[validators.validate_slug])
+    name = models.CharField(max_length=100)
+    character_type = models.CharField(
+        max_length=32, choices=CharacterType.choices, blank=True, default=""
+    )
+    image = models.ImageField(
+        upload_to="characters/images/", blank=True, validators=[validators.validate_image]
+    )
+    system_prompt = models.TextField(max_length=100_000, blank=True, default="")
+    greeting = models.TextField(max_length=2_000, blank=True, default="")
+    voice_audio_file = models.FileField(
+        upload_to="characters/voices/", blank=True, validators=[validators.validate_audio]
+    )
+    voice_url = models.URLField(
+        max_length=500, blank=True, default="", validators=[validators.validate_http_url]
+    )
+    language = models.CharField(
+        max_length=35, default="en", validators=[validators.validate_language]
+    )
+    background_audio = models.CharField(
+        max_length=16, choices=BackgroundAudio.choices, blank=True, default=""
+    )
+    allowed_origins = models.JSONField(
+        default=list, blank=True, validators=[validators.validate_allowed_origins]
+    )
+    handoff_targets = models.ManyToManyField(
+        "self",
+        through="HandoffTarget",
+        through_fields=("source", "target"),
+        symmetrical=False,
+        related_name="handoff_sources",
+        blank=True,
+    )
+    widget_appearance = models.JSONField(
+        default=dict, blank=True, validators=[validators.validate_widget_appearance]
+    )
+    stt_model = models.CharField(max_length=100, blank=True, default="")
+    tts_model = models.CharField(max_length=100, blank=True, default="")
+    llm_provider = models.CharField(
+        max_length=32, choices=LLMProvider.choices, default=LLMProvider.OPENAI
+    )
+    llm_model = models.CharField(max_length=100, default="gpt-4o-mini")
+    llm_api_key = EncryptedTextField(blank=True, default=None)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self):
+        return self.slug
+
+    def __repr__(self):
+        return f"<Character {self.slug!r}>"
+
+    def clean(self):
+        super().clean()
+        if isinstance(self.allowed_origins, list):
+            self.allowed_origins = validators.dedupe(self.allowed_origins)
+
+    @property
+    def has_llm_api_key(self):
+        return bool(self.llm_api_key)
+
+    @property
+    def ordered_handoff_targets(self):
+        """The targets in the order the owner gave them (uses a prefetch when present)."""
+        return [link.target for link in self.handoff_links.all()]
+
+
+class HandoffTarget(models.Model):
+    """One entry of a character's ordered handoff list."""
+
+    source = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="handoff_links")
+    target = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="unique_handoff_target"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="handoff_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} -> {self.target_id}"

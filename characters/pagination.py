@@ -1,0 +1,22 @@
+"""Limit/offset paging that keeps the body a plain array, as the reference's list returns."""
+
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+
+
+class HeaderLimitOffsetPagination(LimitOffsetPagination):
+    """Pages only when `?limit=` is given; the total and links travel in headers."""
+
+    default_limit = None
+    max_limit = 1000
+
+    def get_paginated_response(self, data):
+        links = []
+        if next_url := self.get_next_link():
+            links.append(f'<{next_url}>; rel="next"')
+        if previous_url := self.get_previous_link():
+            links.append(f'<{previous_url}>; rel="prev"')
+        headers = {"X-Total-Count": str(self.count)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Response(data, headers=headers)

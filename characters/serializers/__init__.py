@@ -1,0 +1,3 @@
+from characters.serializers.character import CharacterSerializer
+
+__all__ = ["CharacterSerializer"]

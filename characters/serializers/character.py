@@ -1,0 +1,201 @@
+"""The character object, exactly as the reference's schema lays it out."""
+
+import json
+
+from django.db import models
+from django.http import QueryDict
+from rest_framework import serializers
+
+from characters.models import Character, HandoffTarget
+from characters.serializers.appearance import WidgetAppearanceSerializer
+from characters.serializers.base import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+)
+from characters.signals import delete_file_on_commit
+from characters.validators import (
+    MAX_ALLOWED_ORIGINS,
+    dedupe,
+    validate_audio,
+    validate_http_url,
+    validate_origin,
+)
+from knowledge.serializers import DocumentSerializer
+
+# Sent as JSON text inside a multipart request.
+MULTIPART_JSON_FIELDS = ("allowed_origins", "handoff_targets", "widget_appearance")
+# A client cannot round-trip these, so PUT keeps them unless they are sent.
+KEPT_ON_PUT = {"llm_api_key", "image", "voice_audio_file"}
+
+
+def multipart_to_dict(data, file_fields):
+    """Turn a multipart body into the JSON shape: dotted `voice.x` keys, JSON-encoded lists."""
+    result = {}
+    for key in data:
+        value = data.get(key)
+        if key in MULTIPART_JSON_FIELDS and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    {key: ["In a multipart request this field must be JSON text."]}
+                ) from None
+        if value == "" and key in file_fields:
+            value = None  # an empty form value clears the file
+        parent, dot, child = key.partition(".")
+        if dot and parent == "voice":
+            result.setdefault("voice", {})[child] = value
+        else:
+            result[key] = value
+    return result
+
+
+class VoiceSerializer(StrictSerializer):
+    audio_file = serializers.FileField(
+        source="voice_audio_file",
+        required=False,
+        allow_null=True,
+        max_length=100,
+        validators=[validate_audio],
+    )
+    voice_url = StrictCharField(
+        required=False, allow_blank=True, max_length=500, validators=[validate_http_url]
+    )
+
+
+class HandoffTargetSerializer(StrictSerializer):
+    slug = StrictCharField(max_length=64)
+    name = serializers.CharField(read_only=True)
+
+
+class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+    serializer_choice_field = StrictChoiceField
+
+    voice = VoiceSerializer(source="*", required=False)
+    allowed_origins = serializers.ListField(
+        child=StrictCharField(validators=[validate_origin]),
+        max_length=MAX_ALLOWED_ORIGINS,
+        required=False,
+    )
+    handoff_targets = HandoffTargetSerializer(
+        many=True, required=False, source="ordered_handoff_targets"
+    )
+    widget_appearance = WidgetAppearanceSerializer(required=False)
+    llm_api_key = StrictCharField(
+        write_only=True, required=False, allow_null=True, allow_blank=True, max_length=500
+    )
+    has_llm_api_key = serializers.BooleanField(read_only=True)
+    documents = DocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Character
+        fields = [
+            "slug",
+            "name",
+            "character_type",
+            "image",
+            "system_prompt",
+            "greeting",
+            "voice",
+            "language",
+            "background_audio",
+            "allowed_origins",
+            "handoff_targets",
+            "widget_appearance",
+            "stt_model",
+            "tts_model",
+            "llm_provider",
+            "llm_model",
+            "llm_api_key",
+            "has_llm_api_key",
+            "documents",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"image": {"allow_null": True}}
+
+    def to_internal_value(self, data):
+        if isinstance(data, QueryDict):
+            data = multipart_to_dict(data, file_fields={"image", "voice.audio_file"})
+        return super().to_internal_value(data)
+
+    def validate_slug(self, value):
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError("The slug cannot be changed after creation.")
+        return value
+
+    def validate_allowed_origins(self, value):
+        return dedupe(value)
+
+    def validate_handoff_targets(self, value):
+        """Resolve [{"slug"}] to the caller's own characters, in order."""
+        slugs = [item["slug"] for item in value]
+        owner = self.context["request"].user
+        found = {c.slug: c for c in Character.objects.filter(owner=owner, slug__in=slugs)}
+        own_slug = self.instance.slug if self.instance is not None else None
+        errors, seen = [], set()
+        for slug in slugs:
+            if slug == own_slug:
+                errors.append({"slug": ["A character cannot hand off to itself."]})
+            elif slug in seen:
+                errors.append({"slug": ["This character is already in the list."]})
+            elif slug not in found:
+                errors.append({"slug": ["You have no character with this slug."]})
+            else:
+                errors.append({})
+            seen.add(slug)
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return [found[slug] for slug in slugs]
+
+    def create(self, validated_data):
+        targets = validated_data.pop("ordered_handoff_targets", [])
+        character = Character.objects.create(**validated_data)
+        self._set_handoff_targets(character, targets)
+        return character
+
+    def update(self, instance, validated_data):
+        targets = validated_data.pop("ordered_handoff_targets", None)
+        if not self.partial:
+            self._reset_omitted_fields(instance, validated_data)
+            targets = targets or []
+        for name in KEPT_ON_PUT & validated_data.keys():
+            old = getattr(instance, name)
+            if hasattr(old, "storage") and old.name != validated_data[name]:
+                delete_file_on_commit(old)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save()
+        if targets is not None:
+            self._set_handoff_targets(instance, targets)
+        return instance
+
+    def _reset_omitted_fields(self, instance, validated_data):
+        """PUT replaces the object: a writable field left out returns to its default."""
+        for field in self._writable_fields:
+            children = field._writable_fields if field.source == "*" else [field]
+            for child in children:
+                name = child.source
+                if name in validated_data or name in KEPT_ON_PUT:
+                    continue
+                model_field = next(
+                    (f for f in Character._meta.concrete_fields if f.name == name), None
+                )
+                if model_field is not None:
+                    validated_data[name] = model_field.get_default()
+
+    @staticmethod
+    def _set_handoff_targets(character, targets):
+        HandoffTarget.objects.filter(source=character).delete()
+        HandoffTarget.objects.bulk_create(
+            HandoffTarget(source=character, target=target, position=position)
+            for position, target in enumerate(targets)
+        )

@@ -1,0 +1,170 @@
+"""Field validators shared by the model (and so the admin) and the API serializers."""
+
+import re
+from urllib.parse import urlsplit
+
+import langcodes
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from PIL import Image
+
+MAX_ALLOWED_ORIGINS = 50
+
+validate_slug = RegexValidator(
+    r"^[a-z0-9_-]{1,64}\Z",
+    "Use 1-64 lower-case letters, digits, hyphens or underscores.",
+    code="invalid_slug",
+)
+
+validate_http_url = URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")
+
+
+def validate_language(value):
+    """A BCP-47 tag such as "en" or "pt-BR" (hyphens, not underscores)."""
+    if not isinstance(value, str) or "_" in value or not langcodes.tag_is_valid(value):
+        raise ValidationError(
+            '"%(value)s" is not a valid BCP-47 language tag (e.g. "en", "pt-BR").',
+            code="invalid_language",
+            params={"value": value},
+        )
+
+
+def validate_origin(value):
+    """An absolute http(s) URL prefix: scheme and host, no credentials, query or fragment."""
+    message = (
+        "Enter an absolute http(s) URL prefix such as https://example.com "
+        "(no credentials, query or fragment)."
+    )
+    if not isinstance(value, str) or any(ch.isspace() for ch in value):
+        raise ValidationError(message, code="invalid_origin")
+    try:
+        parts = urlsplit(value)
+        bad_port = parts.port == 0  # .port raises ValueError when out of range
+    except ValueError:
+        raise ValidationError(message, code="invalid_origin") from None
+    if (
+        bad_port
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or "?" in value
+        or "#" in value
+    ):
+        raise ValidationError(message, code="invalid_origin")
+    validate_http_url(value)
+
+
+def validate_allowed_origins(value):
+    """The model-level rule for the whole list (the API checks each entry itself)."""
+    if not isinstance(value, list):
+        raise ValidationError("Expected a list of URL prefixes.", code="invalid")
+    if len(value) > MAX_ALLOWED_ORIGINS:
+        raise ValidationError(
+            f"Ensure this list has no more than {MAX_ALLOWED_ORIGINS} entries.", code="max_length"
+        )
+    for index, origin in enumerate(value):
+        try:
+            validate_origin(origin)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"Entry {index}: {exc.messages[0]}", code="invalid_origin"
+            ) from None
+
+
+def dedupe(values):
+    """Drop repeated entries, keeping the first occurrence's position."""
+    return list(dict.fromkeys(values))
+
+
+ALLOWED_IMAGE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+
+
+def validate_image(file):
+    """A real PNG/JPEG/WebP/GIF within the byte and pixel limits, decoded in full."""
+    if file.size is not None and file.size > settings.CHARACTER_IMAGE_MAX_BYTES:
+        raise ValidationError(
+            f"The image is larger than {settings.CHARACTER_IMAGE_MAX_BYTES} bytes.",
+            code="file_too_large",
+        )
+    invalid = ValidationError("Upload a valid PNG, JPEG, WebP or GIF image.", code="invalid_image")
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            if image.format not in ALLOWED_IMAGE_FORMATS:
+                raise invalid
+            width, height = image.size
+            # Checked before decoding, so a decompression bomb is never expanded.
+            if width * height > settings.CHARACTER_IMAGE_MAX_PIXELS:
+                raise ValidationError(
+                    f"The image has more than {settings.CHARACTER_IMAGE_MAX_PIXELS} pixels.",
+                    code="too_many_pixels",
+                )
+            image.verify()
+        file.seek(0)
+        with Image.open(file) as image:
+            image.load()  # verify() misses truncated JPEGs; a full decode does not
+    except ValidationError:
+        raise
+    except Exception:  # Pillow raises many types for corrupt input, bombs included
+        raise invalid from None
+    finally:
+        file.seek(0)
+
+
+def validate_audio(file):
+    """A real audio file (MP3, WAV, OGG, FLAC, M4A, …) with a duration, within the byte limit."""
+    from mutagen import File as AudioFile
+    from mutagen import MutagenError
+
+    if file.size is not None and file.size > settings.CHARACTER_AUDIO_MAX_BYTES:
+        raise ValidationError(
+            f"The audio file is larger than {settings.CHARACTER_AUDIO_MAX_BYTES} bytes.",
+            code="file_too_large",
+        )
+    invalid = ValidationError(
+        "Upload a valid audio file (MP3, WAV, OGG, FLAC or M4A).", code="invalid_audio"
+    )
+    try:
+        file.seek(0)
+        audio = AudioFile(file)
+    except (MutagenError, OSError, ValueError, EOFError):
+        raise invalid from None
+    finally:
+        file.seek(0)
+    if audio is None or not getattr(audio.info, "length", 0):
+        raise invalid
+
+
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\Z")
+
+
+def validate_hex_colour(value):
+    if not isinstance(value, str) or not HEX_COLOUR.match(value):
+        raise ValidationError("Enter a hex colour such as #6366F1.", code="invalid_colour")
+
+
+def validate_widget_appearance(value):
+    """The model-level rule: the same serializer the API uses, errors flattened to paths."""
+    from characters.serializers.appearance import WidgetAppearanceSerializer
+
+    serializer = WidgetAppearanceSerializer(data=value)
+    if not serializer.is_valid():
+        raise ValidationError(flatten_errors(serializer.errors), code="invalid_appearance")
+
+
+def flatten_errors(errors, path=""):
+    """{"theme": {"primary_color": ["bad"]}} -> ["theme.primary_color: bad"]."""
+    if isinstance(errors, dict):
+        items = errors.items()
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        items = enumerate(errors)
+    else:
+        return [f"{path}: {message}" if path else str(message) for message in errors]
+    messages = []
+    for key, value in items:
+        if value:
+            child = str(key) if key != "non_field_errors" else ""
+            messages += flatten_errors(value, f"{path}.{child}".strip(".") if child else path)
+    return messages

@@ -1,0 +1,48 @@
+"""Knowledge-base documents attached to a character, and the chunks they are split into."""
+
+from django.db import models
+
+
+class Document(models.Model):
+    class FileType(models.TextChoices):
+        PDF = "pdf", "PDF"
+        DOCX = "docx", "Word (DOCX)"
+        TXT = "txt", "Plain text"
+        MD = "md", "Markdown"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        PROCESSED = "PROCESSED", "Processed"
+        FAILED = "FAILED", "Failed"
+
+    character = models.ForeignKey(
+        "characters.Character", on_delete=models.CASCADE, related_name="documents"
+    )
+    file = models.FileField(upload_to="documents/%Y/%m/")
+    file_type = models.CharField(max_length=8, choices=FileType.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    chunk_count = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.file.name
+
+
+class DocumentChunk(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    text = models.TextField()
+    token_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["document", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "index"], name="unique_chunk_index"),
+        ]
+
+    def __str__(self):
+        return f"{self.document_id}#{self.index}"

@@ -1,0 +1,83 @@
+"""Shared fixtures: users, authenticated API clients and characters."""
+
+import itertools
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from characters.models import Character
+
+PASSWORD = "correct-horse-battery-staple-42"
+_sequence = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test writes uploads into its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(email=None, password=PASSWORD, **extra):
+        email = email or f"user{next(_sequence)}@example.com"
+        return django_user_model.objects.create_user(email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("someone-else@example.com")
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user):
+    """An API client carrying a valid access token for `user`."""
+    return client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return client_for(other_user)
+
+
+@pytest.fixture
+def make_character(db):
+    def make(owner, slug=None, **fields):
+        slug = slug or f"character-{next(_sequence)}"
+        fields.setdefault("name", slug.replace("-", " ").title())
+        return Character.objects.create(owner=owner, slug=slug, **fields)
+
+    return make
+
+
+@pytest.fixture
+def character(make_character, user):
+    return make_character(user, slug="support-bot", name="Support Bot")

@@ -1,0 +1,128 @@
+"""Settings, health check and the JSON error contract under /api/."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code, **env_overrides):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FERNET"))}
+    env["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+SETUP = "import django; django.setup(); print('started')"
+
+
+def test_settings_refuse_default_secret_key_when_debug_off():
+    result = run_python(SETUP, DJANGO_DEBUG="false", FERNET_KEYS="x" * 44)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_settings_refuse_missing_fernet_keys_when_debug_off():
+    result = run_python(SETUP, DJANGO_DEBUG="false", DJANGO_SECRET_KEY="s" * 60)
+    assert result.returncode != 0
+    assert "FERNET_KEYS" in result.stderr
+    assert "generate_fernet_key" in result.stderr
+
+
+def test_settings_start_with_secrets_set_and_debug_off():
+    result = run_python(
+        SETUP,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="s" * 60,
+        FERNET_KEYS="ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGU=",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_debug_defaults_on_for_local_runs():
+    result = run_python("from django.conf import settings; print(settings.DEBUG)")
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_healthz_503_when_database_unreachable():
+    code = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz', HTTP_HOST='localhost'); print(r.status_code)"
+    )
+    result = run_python(code, DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
+    assert result.stdout.strip() == "503", result.stderr
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/does-not-exist/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_json_400(auth_client):
+    response = auth_client.generic(
+        "POST", "/api/ai-characters/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_unsupported_media_type_is_json_415(auth_client):
+    response = auth_client.generic("POST", "/api/ai-characters/", "x", content_type="text/plain")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_wrong_method_is_json_405(auth_client):
+    response = auth_client.post("/api/auth/me/", {})
+    assert response.status_code == 405
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_unhandled_error_under_api_is_json_500(auth_client, monkeypatch):
+    from characters.views import CharacterViewSet
+
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(CharacterViewSet, "list", explode)
+    auth_client.raise_request_exception = False
+    response = auth_client.get("/api/ai-characters/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    env = {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "k3y-" + "a1b2c3d4e5f6g7h8" * 4,
+        "FERNET_KEYS": "ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGU=",
+        "DJANGO_SECURE_HSTS_PRELOAD": "true",
+    }
+    code = (
+        "import sys, django; django.setup();"
+        "from django.core.management import call_command;"
+        "call_command('check', deploy=True, fail_level='WARNING')"
+    )
+    result = run_python(code, **env)
+    assert result.returncode == 0, result.stderr
