@@ -1,7 +1,9 @@
 """Project-level views: health check and the JSON fallbacks for /api/."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
+from django.views.static import serve
 
 
 @transaction.non_atomic_requests
@@ -22,3 +24,8 @@ def api_not_found(request, *args, **kwargs):
 
 def api_server_error(request, *args, **kwargs):
     return JsonResponse({"detail": "Internal server error."}, status=500)
+
+
+def serve_media(request, path):
+    """Uploads served by Django itself (SERVE_MEDIA); MEDIA_ROOT is read per request."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -141,18 +141,17 @@ class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer)
         owner = self.context["request"].user
         found = {c.slug: c for c in Character.objects.filter(owner=owner, slug__in=slugs)}
         own_slug = self.instance.slug if self.instance is not None else None
-        errors, seen = [], set()
-        for slug in slugs:
+        # Keyed by position, like DRF's own errors for lists of objects.
+        errors, seen = {}, set()
+        for index, slug in enumerate(slugs):
             if slug == own_slug:
-                errors.append({"slug": ["A character cannot hand off to itself."]})
+                errors[index] = {"slug": ["A character cannot hand off to itself."]}
             elif slug in seen:
-                errors.append({"slug": ["This character is already in the list."]})
+                errors[index] = {"slug": ["This character is already in the list."]}
             elif slug not in found:
-                errors.append({"slug": ["You have no character with this slug."]})
-            else:
-                errors.append({})
+                errors[index] = {"slug": ["You have no character with this slug."]}
             seen.add(slug)
-        if any(errors):
+        if errors:
             raise serializers.ValidationError(errors)
         return [found[slug] for slug in slugs]
 

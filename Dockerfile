@@ -1,0 +1,31 @@
+# Production image: gunicorn behind whitenoise for static files, run as a non-root user.
+FROM python:3.12-slim AS runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+RUN groupadd --system app && useradd --system --gid app --home-dir /app app
+
+COPY pyproject.toml README.md ./
+COPY oshara ./oshara
+COPY accounts ./accounts
+COPY characters ./characters
+COPY knowledge ./knowledge
+COPY manage.py ./
+RUN pip install . && mkdir -p /data/media /app/staticfiles && chown -R app:app /data /app
+
+# collectstatic needs settings to import; these build-time values are never used at run time.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-build-key \
+    FERNET_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LWJ1aWxkLWtleS0zMmI= \
+    python manage.py collectstatic --noinput
+
+USER app
+ENV MEDIA_ROOT=/data/media \
+    DJANGO_DEBUG=false
+EXPOSE 8000
+
+CMD ["gunicorn", "oshara.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
