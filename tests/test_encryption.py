@@ -83,6 +83,7 @@ def test_orm_round_trip(user, make_character):
     character.refresh_from_db()
     assert character.llm_api_key == plaintext
     assert character.has_llm_api_key is True
+    character.full_clean()
 
 
 @pytest.mark.django_db
