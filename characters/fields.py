@@ -1,4 +1,9 @@
-"""A text field encrypted at rest with Fernet (a MultiFernet over settings.FERNET_KEYS)."""
+"""A text field encrypted at rest with Fernet (a MultiFernet over settings.FERNET_KEYS).
+
+The column holds a Fernet token (text) or NULL. Subclasses that store other types must keep
+that column format: `manage.py rotate_fernet_keys` re-encrypts the raw tokens of every
+EncryptedTextField, subclasses included, without knowing what they hold.
+"""
 
 from functools import lru_cache
 
@@ -6,28 +11,51 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
+from django.db.models import NOT_PROVIDED
 
 
 class DecryptionError(Exception):
     """A stored value that none of the configured keys can decrypt."""
 
 
-@lru_cache(maxsize=4)
-def _crypter_for(keys):
+def configured_keys():
+    """FERNET_KEYS as a tuple of keys, newest first (a comma-separated string is accepted)."""
+    keys = settings.FERNET_KEYS
+    if isinstance(keys, str):
+        keys = keys.split(",")
+    return tuple(key.strip() for key in keys if key and key.strip())
+
+
+@lru_cache(maxsize=8)
+def _fernets_for(keys):
     if not keys:
         raise ImproperlyConfigured("FERNET_KEYS is empty: secrets cannot be encrypted.")
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            "FERNET_KEYS holds an invalid key; each must be 32 url-safe base64-encoded bytes "
-            "(python manage.py generate_fernet_key makes one)."
-        ) from exc
+    fernets = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            fernets.append(Fernet(key))
+        except (ValueError, TypeError):
+            # The key itself is never part of the message.
+            raise ImproperlyConfigured(
+                f"FERNET_KEYS entry {position} is not a valid Fernet key (32 url-safe "
+                "base64-encoded bytes; python manage.py generate_fernet_key makes one)."
+            ) from None
+    return fernets
+
+
+@lru_cache(maxsize=8)
+def _crypter_for(keys):
+    return MultiFernet(_fernets_for(keys))
 
 
 def get_crypter():
     """The MultiFernet for the current keys: the first encrypts, every key decrypts."""
-    return _crypter_for(tuple(settings.FERNET_KEYS))
+    return _crypter_for(configured_keys())
+
+
+def get_primary_fernet():
+    """The Fernet of the newest key, the one every value is encrypted with."""
+    return _fernets_for(configured_keys())[0]
 
 
 def encrypt(plaintext):
@@ -45,7 +73,11 @@ def decrypt(token, label="value"):
 
 
 class EncryptedTextField(models.TextField):
-    """Stores Fernet ciphertext; empty values are stored as NULL. Only `isnull` lookups work."""
+    """Stores Fernet ciphertext; empty values are stored as NULL. Only `isnull` lookups work.
+
+    Equality, ordering and indexes are meaningless on ciphertext (the same plaintext encrypts
+    differently every time), so they are refused rather than silently matching nothing.
+    """
 
     description = "Text encrypted at rest with Fernet"
 
@@ -53,6 +85,9 @@ class EncryptedTextField(models.TextField):
         for option in ("primary_key", "unique", "db_index"):
             if kwargs.get(option):
                 raise ImproperlyConfigured(f"EncryptedTextField does not support {option}=True.")
+        if kwargs.get("db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+            # A database default would be written as plaintext, bypassing encryption.
+            raise ImproperlyConfigured("EncryptedTextField does not support db_default.")
         kwargs["null"] = True
         super().__init__(*args, **kwargs)
 
@@ -80,9 +115,7 @@ class EncryptedTextField(models.TextField):
             return None
         return decrypt(value, label=f"{self.model._meta.label}.{self.name}")
 
-    def to_python(self, value):
-        return value
-
     def value_to_string(self, obj):
-        # Serialisation (dumpdata) must not write the plaintext out.
+        # Serialisation (dumpdata) must not write the plaintext out; back up the database
+        # itself (ciphertext) together with the keys instead.
         return ""

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -124,13 +125,21 @@ CHARACTER_IMAGE_MAX_PIXELS = env.int("CHARACTER_IMAGE_MAX_PIXELS", default=4096 
 CHARACTER_AUDIO_MAX_BYTES = env.int("CHARACTER_AUDIO_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
-# Fernet keys for secrets at rest: comma-separated, newest first.
-FERNET_KEYS = env.list("FERNET_KEYS", default=[])
+# Fernet keys for secrets at rest: comma-separated, newest first (see README).
+FERNET_KEYS = [key.strip() for key in env.list("FERNET_KEYS", default=[]) if key.strip()]
+for _position, _key in enumerate(FERNET_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(  # never echoes the key itself
+            f"FERNET_KEYS entry {_position} is not a valid Fernet key "
+            "(32 url-safe base64-encoded bytes; python manage.py generate_fernet_key makes one)."
+        ) from None
 if not FERNET_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "FERNET_KEYS must be set when DJANGO_DEBUG is off. "
-            "Generate one with: python manage.py generate_fernet_key"
+            "FERNET_KEYS must be set when DJANGO_DEBUG is off. Generate one with: "
+            "DJANGO_DEBUG=true python manage.py generate_fernet_key"
         )
     # Development only: a key derived from the secret key, so local data stays readable.
     FERNET_KEYS = [
