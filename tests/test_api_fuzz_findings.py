@@ -28,9 +28,7 @@ def test_patch_nested_form_field_without_name_is_400(auth_client, character):
 
 
 def test_patch_handoff_target_without_slug_is_400(auth_client, character):
-    response = auth_client.patch(
-        f"/api/ai-characters/{character.slug}/", {"handoff_targets": [{}]}
-    )
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", {"handoff_targets": [{}]})
     assert response.status_code == 400
     assert item(response.json()["handoff_targets"], 0) == {"slug": REQUIRED}
 
