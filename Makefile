@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate superuser clean
+.PHONY: run test fuzz schema lint format migrate superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ superuser: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the database)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwaway server (.ci/fuzz)
+	bash .ci/fuzz
+
+schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

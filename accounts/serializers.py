@@ -36,3 +36,10 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "date_joined"]
         read_only_fields = fields
+
+
+class TokenPairSerializer(serializers.Serializer):
+    """A JWT pair: `access` for the Authorization header, `refresh` to get the next pair."""
+
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)

@@ -1,6 +1,7 @@
 """The /api/auth/ endpoints: sign up, log in, refresh, log out, and who am I."""
 
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,7 +13,8 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
-from accounts.serializers import SignupSerializer, UserSerializer
+from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
+from oshara.schema import error_response
 
 
 def token_pair(user):
@@ -20,6 +22,7 @@ def token_pair(user):
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+@extend_schema(tags=["auth"], request=SignupSerializer, responses={201: TokenPairSerializer})
 class SignupView(APIView):
     """Create an account and return its first token pair."""
 
@@ -40,18 +43,34 @@ class SignupView(APIView):
         return Response(token_pair(user), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 401: error_response(401)})
 class LoginView(TokenObtainPairView):
     """Exchange e-mail and password for an access and a refresh token."""
 
 
+@extend_schema(
+    tags=["auth"],
+    responses={
+        200: TokenPairSerializer,
+        401: error_response(401, "The refresh token is invalid, expired or blacklisted."),
+    },
+)
 class RefreshView(TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh token is blacklisted."""
 
 
+@extend_schema(
+    tags=["auth"],
+    responses={
+        200: OpenApiResponse({"type": "object"}, description="Blacklisted; the body is `{}`."),
+        401: error_response(401, "The refresh token is invalid, expired or blacklisted."),
+    },
+)
 class LogoutView(TokenBlacklistView):
     """Blacklist a refresh token."""
 
 
+@extend_schema(tags=["auth"])
 class MeView(generics.RetrieveAPIView):
     """The authenticated caller."""
 

@@ -20,3 +20,6 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
         if links:
             headers["Link"] = ", ".join(links)
         return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema

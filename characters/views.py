@@ -1,14 +1,61 @@
 """The /api/ai-characters/ endpoints."""
 
 from django.db.models import Prefetch, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
 from characters.models import Character, CharacterType, HandoffTarget
 from characters.pagination import HeaderLimitOffsetPagination
 from characters.serializers import CharacterSerializer
+from oshara.schema import error_response
+
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "character_type",
+        str,
+        enum=["", *CharacterType.values],
+        description="Only characters of this type (empty: those without a type).",
+    ),
+    OpenApiParameter("search", str, description="Case-insensitive match on name or slug."),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="Total number of matching characters; sent when `limit` is given.",
+    ),
+    OpenApiParameter(
+        "Link",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='Links to the next and previous pages (`rel="next"`, `rel="prev"`), '
+        "when `limit` is given and there are more.",
+    ),
+]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List characters",
+        description="The caller's characters, newest first, as a plain array. With `limit` "
+        "(and `offset`) the body stays an array; the total and page links travel in headers.",
+        parameters=LIST_PARAMETERS,
+        responses={200: CharacterSerializer(many=True), 400: error_response(400)},
+    ),
+    create=extend_schema(summary="Create a character"),
+    retrieve=extend_schema(summary="Retrieve a character"),
+    update=extend_schema(
+        summary="Replace a character",
+        description="Omitted fields return to their defaults, except `llm_api_key` and the "
+        "uploaded files, which stay unless sent (`null` clears them). The slug cannot change.",
+    ),
+    partial_update=extend_schema(summary="Update some fields of a character"),
+    destroy=extend_schema(summary="Delete a character"),
+)
+@extend_schema(tags=["characters"])
 class CharacterViewSet(viewsets.ModelViewSet):
     """The caller's own characters, addressed by slug."""
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "characters",
     "knowledge",
@@ -62,7 +64,7 @@ ASGI_APPLICATION = "oshara.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "oshara" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -159,7 +161,47 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "oshara.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# The OpenAPI schema and its docs (see README, "API schema and docs"). Assets come from
+# drf-spectacular-sidecar through staticfiles, so the docs work offline and without a CDN.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Oshara Characters API",
+    "DESCRIPTION": (
+        "The AI Characters API: voice-agent definitions (persona, prompt, voice, models, "
+        "embed origins, widget appearance, knowledge-base documents). Authenticate with "
+        "`Authorization: Bearer <access>`, the access token from `/api/auth/login/`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Staff-only docs accept an admin session (browser) or a staff user's JWT (tooling).
+    "SERVE_PERMISSIONS": [
+        f"rest_framework.permissions.{'AllowAny' if API_DOCS_PUBLIC else 'IsAdminUser'}"
+    ],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    # Separate request and response components: write-only and read-only fields, and file
+    # uploads (binary in, URL out), are then exact on each side.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CharacterTypeEnum": "characters.models.CharacterType",
+        "BackgroundAudioEnum": "characters.models.BackgroundAudio",
+        "LLMProviderEnum": "characters.models.LLMProvider",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "oshara.schema.postprocess_multipart_forms",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: it would call an external service.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 SIMPLE_JWT = {

@@ -61,3 +61,16 @@ class RejectUnknownFieldsMixin:
 
 class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A nested object with a closed set of keys."""
+
+    def to_internal_value(self, data):
+        # DRF skips required fields whenever the root is partial, but a nested object is
+        # replaced whole, by PATCH too: its required keys stay required.
+        if isinstance(data, dict) and getattr(self.root, "partial", False):
+            missing = {
+                field.field_name: [field.error_messages["required"]]
+                for field in self._writable_fields
+                if field.required and field.field_name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)

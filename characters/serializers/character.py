@@ -53,6 +53,8 @@ def multipart_to_dict(data, file_fields):
 
 
 class VoiceSerializer(StrictSerializer):
+    """Voice configuration: an uploaded audio sample and/or a voice URL."""
+
     audio_file = serializers.FileField(
         source="voice_audio_file",
         required=False,
@@ -66,11 +68,15 @@ class VoiceSerializer(StrictSerializer):
 
 
 class HandoffTargetSerializer(StrictSerializer):
+    """Another character of the same owner this agent can hand off to, by slug."""
+
     slug = StrictCharField(max_length=64)
     name = serializers.CharField(read_only=True)
 
 
 class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """An AI character: the complete definition of a voice agent. Unknown keys are a 400."""
+
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
