@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("characters.urls")),
+    path("api/", include("knowledge.urls")),
     # Anything else under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^api/", views.api_not_found),
 ]

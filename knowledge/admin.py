@@ -1,0 +1,83 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import ngettext
+
+from knowledge.models import Document
+from knowledge.tasks import enqueue_processing
+from knowledge.validators import detect_document_type
+
+
+class DocumentUploadForm(forms.ModelForm):
+    """The add form: the same content checks as the API, the type taken from them."""
+
+    class Meta:
+        model = Document
+        fields = ["character", "file"]
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        self.instance.file_type = detect_document_type(file)
+        return file
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "character", "file_type", "status", "chunk_count", "created_at"]
+    list_filter = ["status", "file_type"]
+    list_select_related = ["character"]
+    search_fields = ["file", "character__slug", "character__name"]
+    raw_id_fields = ["character"]
+    readonly_fields = ["file_type", "status", "chunk_count", "error", "created_at"]
+    actions = ["requeue_failed"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = DocumentUploadForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["character", "file"]
+        return ["character", "file", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # A stored document is replaced by uploading a new one, not edited in place.
+        return ["character", "file", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            enqueue_processing(obj)
+
+    @admin.action(description="Re-queue selected failed documents for processing")
+    def requeue_failed(self, request, queryset):
+        with transaction.atomic():
+            failed = list(
+                queryset.select_for_update().filter(status=Document.Status.FAILED).only("pk")
+            )
+            Document.objects.filter(pk__in=[document.pk for document in failed]).update(
+                status=Document.Status.PENDING, error=""
+            )
+            for document in failed:
+                enqueue_processing(document)
+        skipped = queryset.count() - len(failed)
+        self.message_user(
+            request,
+            ngettext("%d document re-queued.", "%d documents re-queued.", len(failed))
+            % len(failed),
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d document skipped: only failed documents are re-queued.",
+                    "%d documents skipped: only failed documents are re-queued.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )
