@@ -3,8 +3,6 @@ from rest_framework.routers import SimpleRouter
 from knowledge.views import DocumentViewSet
 
 router = SimpleRouter()
-router.register(
-    r"knowledge-base/(?P<slug>[^/]+)/documents", DocumentViewSet, basename="document"
-)
+router.register(r"knowledge-base/(?P<slug>[^/]+)/documents", DocumentViewSet, basename="document")
 
 urlpatterns = router.urls

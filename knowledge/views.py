@@ -1,7 +1,7 @@
 """The /api/knowledge-base/{slug}/documents/ endpoints."""
 
-from django.shortcuts import get_object_or_404
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 
 from characters.models import Character
@@ -24,9 +24,11 @@ class DocumentViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates first: 401 before 404
-        self.character = get_object_or_404(
-            Character.objects.only("id"), slug=kwargs["slug"], owner=request.user
+        self.character = (
+            Character.objects.only("id").filter(slug=kwargs["slug"], owner=request.user).first()
         )
+        if self.character is None:
+            raise NotFound()
 
     def get_queryset(self):
         return Document.objects.filter(character=self.character)

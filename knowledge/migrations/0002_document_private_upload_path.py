@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0001_initial'),
+        ("knowledge", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='document',
-            name='file',
+            model_name="document",
+            name="file",
             field=models.FileField(max_length=255, upload_to=knowledge.models.document_upload_path),
         ),
     ]
