@@ -50,19 +50,20 @@ class DocumentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
-            enqueue_processing(obj)
+            enqueue_processing(obj.pk)
 
     @admin.action(description="Re-queue selected failed documents for processing")
     def requeue_failed(self, request, queryset):
         with transaction.atomic():
             failed = list(
-                queryset.select_for_update().filter(status=Document.Status.FAILED).only("pk")
+                queryset.select_related(None)
+                .select_for_update()
+                .filter(status=Document.Status.FAILED)
+                .values_list("pk", flat=True)
             )
-            Document.objects.filter(pk__in=[document.pk for document in failed]).update(
-                status=Document.Status.PENDING, error=""
-            )
-            for document in failed:
-                enqueue_processing(document)
+            Document.objects.filter(pk__in=failed).update(status=Document.Status.PENDING, error="")
+            for document_id in failed:
+                enqueue_processing(document_id)
         skipped = queryset.count() - len(failed)
         self.message_user(
             request,

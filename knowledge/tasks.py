@@ -17,9 +17,8 @@ except ImportError:
 logger = logging.getLogger(__name__)
 
 
-def enqueue_processing(document):
+def enqueue_processing(document_id):
     """Queue the document once the current transaction commits, so a worker always finds it."""
-    document_id = document.pk
     transaction.on_commit(lambda: process_document.enqueue(document_id))
 
 

@@ -38,4 +38,4 @@ class DocumentViewSet(
 
     def perform_create(self, serializer):
         document = serializer.save(character=self.character)
-        enqueue_processing(document)
+        enqueue_processing(document.pk)
