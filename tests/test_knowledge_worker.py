@@ -65,4 +65,3 @@ def test_db_worker_processes_an_upload(auth_client, character, settings):
     assert (document.status, document.chunk_count, document.error) == ("PROCESSED", 2, "")
     assert document.chunks.count() == 2
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-
