@@ -29,7 +29,7 @@ class DocumentAdmin(admin.ModelAdmin):
     search_fields = ["file", "character__slug", "character__name"]
     raw_id_fields = ["character"]
     readonly_fields = ["file_type", "status", "chunk_count", "error", "created_at"]
-    actions = ["requeue_failed"]
+    actions = ["requeue"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -52,32 +52,33 @@ class DocumentAdmin(admin.ModelAdmin):
         if not change:
             enqueue_processing(obj.pk)
 
-    @admin.action(description="Re-queue selected failed documents for processing")
-    def requeue_failed(self, request, queryset):
+    @admin.action(description="Re-queue selected failed or pending documents")
+    def requeue(self, request, queryset):
+        """Failed documents, and pending ones whose task was lost; processed ones are left."""
         with transaction.atomic():
-            failed = list(
+            requeued = list(
                 queryset.select_related(None)
                 .select_for_update()
-                .filter(status=Document.Status.FAILED)
+                .exclude(status=Document.Status.PROCESSED)
                 .values_list("pk", flat=True)
             )
-            Document.objects.filter(pk__in=failed).update(status=Document.Status.PENDING, error="")
-            for document_id in failed:
+            Document.objects.filter(pk__in=requeued).update(
+                status=Document.Status.PENDING, error=""
+            )
+            for document_id in requeued:
                 enqueue_processing(document_id)
-        skipped = queryset.count() - len(failed)
+        skipped = queryset.count() - len(requeued)
         self.message_user(
             request,
-            ngettext("%d document re-queued.", "%d documents re-queued.", len(failed))
-            % len(failed),
+            ngettext("%d document re-queued.", "%d documents re-queued.", len(requeued))
+            % len(requeued),
             messages.SUCCESS,
         )
         if skipped:
             self.message_user(
                 request,
                 ngettext(
-                    "%d document skipped: only failed documents are re-queued.",
-                    "%d documents skipped: only failed documents are re-queued.",
-                    skipped,
+                    "%d processed document skipped.", "%d processed documents skipped.", skipped
                 )
                 % skipped,
                 messages.WARNING,

@@ -18,8 +18,12 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue_processing(document_id):
-    """Queue the document once the current transaction commits, so a worker always finds it."""
-    transaction.on_commit(lambda: process_document.enqueue(document_id))
+    """Queue the document once the current transaction commits, so a worker always finds it.
+
+    A queue that is down does not fail the committed request (robust): the error is logged
+    and the document stays PENDING, from where the admin can re-queue it.
+    """
+    transaction.on_commit(lambda: process_document.enqueue(document_id), robust=True)
 
 
 @task()

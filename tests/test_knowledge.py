@@ -251,3 +251,22 @@ def test_processing_is_queued_only_after_commit(
     assert Document.objects.get().status == "PENDING"
     callbacks[0]()
     assert Document.objects.get().status == "PROCESSED"
+
+
+def test_long_file_names_are_shortened_not_refused(post_document):
+    response = post_document(upload("n" * 250 + ".txt", "text"))
+
+    assert response.status_code == 201, response.json()
+    name = Document.objects.get().file.name
+    assert len(name) <= 255
+    assert name.endswith(".txt")
+
+
+def test_an_unavailable_queue_leaves_the_upload_pending(post_document, settings, caplog):
+    settings.TASKS = {"default": {"BACKEND": "no.such.TaskBackend"}}
+
+    response = post_document(upload("a.txt", "alpha"))
+
+    assert response.status_code == 201
+    assert Document.objects.get().status == "PENDING"
+    assert "Error calling" in caplog.text

@@ -107,27 +107,29 @@ def admin_client(client, make_user):
     return client
 
 
-def test_admin_requeues_failed_documents_only(
+def test_admin_requeues_failed_and_pending_documents(
     admin_client, make_document, django_capture_on_commit_callbacks
 ):
     failed = make_document("fixed.txt", b"now readable", "txt", status="FAILED", error="Oops.")
+    stuck = make_document("stuck.txt", b"lost task", "txt", status="PENDING")
     processed = make_document("done.txt", b"done", "txt", status="PROCESSED", chunk_count=7)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = admin_client.post(
             "/admin/knowledge/document/",
-            {"action": "requeue_failed", "_selected_action": [failed.pk, processed.pk]},
+            {"action": "requeue", "_selected_action": [failed.pk, stuck.pk, processed.pk]},
             follow=True,
         )
 
     assert response.status_code == 200
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2
     messages = [str(message) for message in response.context["messages"]]
-    assert "1 document re-queued." in messages
-    assert "1 document skipped: only failed documents are re-queued." in messages
-    failed.refresh_from_db()
-    processed.refresh_from_db()
+    assert "2 documents re-queued." in messages
+    assert "1 processed document skipped." in messages
+    for document in (failed, stuck, processed):
+        document.refresh_from_db()
     assert (failed.status, failed.error, failed.chunk_count) == ("PROCESSED", "", 1)
+    assert (stuck.status, stuck.chunk_count) == ("PROCESSED", 1)
     assert (processed.status, processed.chunk_count) == ("PROCESSED", 7)
 
 
