@@ -1,5 +1,7 @@
 """Document processing: chunking rules, idempotent re-runs, and the admin's re-queue."""
 
+import io
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -162,3 +164,18 @@ def test_admin_upload_checks_content_and_queues_processing(
     assert response.status_code == 302
     document = Document.objects.get()
     assert (document.file_type, document.status, document.chunk_count) == ("md", "PROCESSED", 1)
+
+
+def test_password_protected_pdf_fails_with_a_readable_error(make_document):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["top secret"]]))))
+    writer.encrypt(user_password="secret", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    document = make_document("locked.pdf", buffer.getvalue(), "pdf")
+
+    assert process_document.call(document.pk) == "FAILED"
+
+    document.refresh_from_db()
+    assert document.error == "The PDF is password-protected; upload an unprotected copy."
