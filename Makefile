@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test fuzz schema lint format migrate superuser clean
+.PHONY: run worker test fuzz schema lint format migrate superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: $(VENV)/.installed ## process knowledge-base documents in the background (Ctrl+C stops)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py db_worker
 
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
     verbose_name = "Knowledge base"
+
+    def ready(self):
+        from knowledge import signals  # noqa: F401

@@ -1,6 +1,14 @@
 """Knowledge-base documents attached to a character, and the chunks they are split into."""
 
+import uuid
+from pathlib import PurePosixPath
+
 from django.db import models
+
+
+def document_upload_path(instance, filename):
+    """An unguessable folder per upload: knowledge-base files are private to their owner."""
+    return f"documents/{uuid.uuid4().hex}/{filename}"
 
 
 class Document(models.Model):
@@ -18,7 +26,7 @@ class Document(models.Model):
     character = models.ForeignKey(
         "characters.Character", on_delete=models.CASCADE, related_name="documents"
     )
-    file = models.FileField(upload_to="documents/%Y/%m/")
+    file = models.FileField(upload_to=document_upload_path, max_length=255)
     file_type = models.CharField(max_length=8, choices=FileType.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     chunk_count = models.PositiveIntegerField(default=0)
@@ -29,7 +37,7 @@ class Document(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return self.file.name
+        return PurePosixPath(self.file.name).name
 
 
 class DocumentChunk(models.Model):

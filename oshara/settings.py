@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "characters",
     "knowledge",
@@ -83,6 +85,11 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so a worker process started by a test can open the test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("SQLITE_TEST_DATABASE", default=str(BASE_DIR / "test-db.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -125,7 +132,19 @@ STORAGES = {
 CHARACTER_IMAGE_MAX_BYTES = env.int("CHARACTER_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 CHARACTER_IMAGE_MAX_PIXELS = env.int("CHARACTER_IMAGE_MAX_PIXELS", default=4096 * 4096)
 CHARACTER_AUDIO_MAX_BYTES = env.int("CHARACTER_AUDIO_MAX_BYTES", default=20 * 1024 * 1024)
+KNOWLEDGE_MAX_UPLOAD_BYTES = env.int("KNOWLEDGE_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+
+# Background tasks (Django's Tasks API). The database backend needs `manage.py db_worker`
+# running; any other Tasks backend (Redis, Celery, ...) can be named here instead.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+# Knowledge-base chunking, counted in tokens (runs of non-whitespace characters).
+KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=500)
+KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env.int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", default=50)
 
 # Fernet keys for secrets at rest: comma-separated, newest first (see README).
 FERNET_KEYS = [key.strip() for key in env.list("FERNET_KEYS", default=[]) if key.strip()]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", non_atomic(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/redoc/", non_atomic(views.RedocView.as_view(url_name="schema")), name="redoc"),
     path("api/", include("characters.urls")),
+    path("api/", include("knowledge.urls")),
     # Anything else under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^api/", views.api_not_found),
 ]

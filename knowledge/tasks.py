@@ -1,0 +1,69 @@
+"""Background processing of uploaded documents (Django's Tasks API, see settings.TASKS)."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from knowledge.chunking import split_into_chunks
+from knowledge.extraction import ExtractionError, extract_text
+from knowledge.models import Document, DocumentChunk
+
+try:  # Django 6 ships the Tasks API; on 5.2 the django-tasks backport provides it.
+    from django.tasks import task
+except ImportError:
+    from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_processing(document_id):
+    """Queue the document once the current transaction commits, so a worker always finds it.
+
+    A queue that is down does not fail the committed request (robust): the error is logged
+    and the document stays PENDING, from where the admin can re-queue it.
+    """
+    transaction.on_commit(lambda: process_document.enqueue(document_id), robust=True)
+
+
+@task()
+def process_document(document_id):
+    """Extract, chunk and store a document's text. Safe to run again: chunks are replaced."""
+    try:
+        document = Document.objects.get(pk=document_id)
+    except Document.DoesNotExist:
+        return "deleted"  # removed before a worker reached it
+    try:
+        text = extract_text(document)
+    except ExtractionError as exc:
+        return save_result(document_id, status=Document.Status.FAILED, error=str(exc))
+    chunks = split_into_chunks(
+        text, settings.KNOWLEDGE_CHUNK_TOKENS, settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS
+    )
+    return save_result(document_id, status=Document.Status.PROCESSED, chunks=chunks)
+
+
+def save_result(document_id, *, status, chunks=(), error=""):
+    """Replace the document's chunks and set its status in one transaction."""
+    with transaction.atomic():
+        # The row lock serialises concurrent runs for one document and spots a delete.
+        if not Document.objects.select_for_update().filter(pk=document_id).exists():
+            return "deleted"
+        DocumentChunk.objects.filter(document_id=document_id).delete()
+        DocumentChunk.objects.bulk_create(
+            [
+                DocumentChunk(
+                    document_id=document_id,
+                    index=chunk.index,
+                    text=chunk.text,
+                    token_count=chunk.token_count,
+                )
+                for chunk in chunks
+            ],
+            batch_size=500,
+        )
+        Document.objects.filter(pk=document_id).update(
+            status=status, chunk_count=len(chunks), error=error
+        )
+    logger.info("Document %s %s with %d chunks", document_id, status, len(chunks))
+    return str(status)

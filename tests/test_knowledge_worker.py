@@ -1,0 +1,67 @@
+"""End to end: an upload is queued in the database and a real `manage.py db_worker` processes it."""
+
+import os
+import subprocess
+import sys
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from knowledge.models import Document
+from tests.documents import make_pdf, upload, words
+
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+WORKER_TIMEOUT_SECONDS = 120
+
+
+def database_url(settings_dict):
+    """A DATABASE_URL naming the test database this process is using."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict["HOST"] or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_db_worker_processes_an_upload(auth_client, character, settings):
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND}}
+    pdf = make_pdf([[words(10, start=line * 10 + 1) for line in range(60)]])
+
+    response = auth_client.post(
+        f"/api/knowledge-base/{character.slug}/documents/",
+        {"file": upload("handbook.pdf", pdf)},
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.json()
+    document = Document.objects.get(pk=response.json()["id"])
+    assert document.status == "PENDING"
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TASKS_BACKEND": DATABASE_BACKEND,
+    }
+    # --batch: run every queued task, then exit; the timeout bounds the wait.
+    worker = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT_SECONDS,
+    )
+
+    assert worker.returncode == 0, worker.stderr
+    document.refresh_from_db()
+    assert (document.status, document.chunk_count, document.error) == ("PROCESSED", 2, "")
+    assert document.chunks.count() == 2
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
