@@ -22,6 +22,9 @@ def _media_root(settings, tmp_path):
 def _fast_password_hashing(settings):
     """Hashing strength is Django's concern; tests only need passwords to check."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     """Background tasks run in the test's own thread when enqueued (the worker test opts out)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
