@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.serializers import SignupSerializer, UserSerializer
+from oshara.throttling import AUTH_THROTTLES
 
 
 def token_pair(user):
@@ -25,6 +26,7 @@ class SignupView(APIView):
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = AUTH_THROTTLES
 
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -42,6 +44,8 @@ class SignupView(APIView):
 
 class LoginView(TokenObtainPairView):
     """Exchange e-mail and password for an access and a refresh token."""
+
+    throttle_classes = AUTH_THROTTLES
 
 
 class RefreshView(TokenRefreshView):

@@ -4,13 +4,15 @@ from django.db.models import Prefetch, Q
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from characters.concurrency import ConcurrencyMixin
+from characters.idempotency import IdempotentCreateMixin
 from characters.models import Character, CharacterType, HandoffTarget
 from characters.pagination import HeaderLimitOffsetPagination
 from characters.serializers import CharacterSerializer
 
 
-class CharacterViewSet(viewsets.ModelViewSet):
-    """The caller's own characters, addressed by slug."""
+class CharacterViewSet(IdempotentCreateMixin, ConcurrencyMixin, viewsets.ModelViewSet):
+    """The caller's own characters, addressed by slug (ETags and Idempotency-Key: see mixins)."""
 
     serializer_class = CharacterSerializer
     lookup_field = "slug"

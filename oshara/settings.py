@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oshara.middleware.RequestSizeLimitMiddleware",
     "oshara.middleware.JSONErrorsMiddleware",
 ]
 
@@ -123,6 +124,8 @@ CHARACTER_IMAGE_MAX_BYTES = env.int("CHARACTER_IMAGE_MAX_BYTES", default=5 * 102
 CHARACTER_IMAGE_MAX_PIXELS = env.int("CHARACTER_IMAGE_MAX_PIXELS", default=4096 * 4096)
 CHARACTER_AUDIO_MAX_BYTES = env.int("CHARACTER_AUDIO_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# Whole-request cap (multipart uploads included), checked on Content-Length before reading.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=32 * 1024 * 1024)
 
 # Fernet keys for secrets at rest: comma-separated, newest first.
 FERNET_KEYS = env.list("FERNET_KEYS", default=[])
@@ -151,7 +154,15 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["oshara.throttling.APIUserRateThrottle"],
+    # Proxies in front of the app whose X-Forwarded-For may be trusted (0: use the peer address).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# DRF rate syntax ("10/minute"); throttle counters live in the default cache.
+AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="10/minute")
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1000/minute")
+# How long an Idempotency-Key is remembered, in seconds.
+IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
