@@ -123,8 +123,9 @@ class ConcurrencyMixin:
                 stored_files.delete_all()
         return response
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def filter_queryset(self, queryset):
+        # DRF's get_object() passes through here, whatever get_queryset() the view defines.
+        queryset = super().filter_queryset(queryset)
         if self.request.method == "DELETE":
             queryset = queryset.select_for_update(of=("self",))
         elif self.request.method in ("PUT", "PATCH"):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from characters.concurrency import Conflict, representation_etag
@@ -63,8 +64,9 @@ def replay(record, fingerprint):
         raise IdempotencyKeyReused()
     if record.response_status is None:
         raise Conflict("A request with this Idempotency-Key is still being processed.")
-    headers = {"Idempotent-Replayed": "true", "ETag": representation_etag(record.response_body)}
-    return Response(record.response_body, status=record.response_status, headers=headers)
+    body = json.loads(record.response_body)  # keeps the key order of the stored text
+    headers = {"Idempotent-Replayed": "true", "ETag": representation_etag(body)}
+    return Response(body, status=record.response_status, headers=headers)
 
 
 class IdempotentCreateMixin:
@@ -87,7 +89,9 @@ class IdempotentCreateMixin:
         if record is None:
             try:
                 with transaction.atomic():
-                    record = keys.create(key=key, request_fingerprint=fingerprint)
+                    record = IdempotencyKey.objects.create(
+                        user=request.user, key=key, request_fingerprint=fingerprint
+                    )
             except IntegrityError:
                 # A concurrent request with this key committed first: answer as it did.
                 return replay(keys.get(key=key), fingerprint)
@@ -96,6 +100,6 @@ class IdempotentCreateMixin:
 
         response = super().create(request, *args, **kwargs)
         record.response_status = response.status_code
-        record.response_body = response.data
+        record.response_body = JSONRenderer().render(response.data).decode()
         record.save(update_fields=["response_status", "response_body"])
         return response

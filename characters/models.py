@@ -128,7 +128,8 @@ class IdempotencyKey(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     # Empty while the first request is still running (only visible inside its transaction).
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # The JSON text as first sent, so a replay is byte-for-byte the same.
+    response_body = models.TextField(null=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
