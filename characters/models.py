@@ -129,7 +129,7 @@ class IdempotencyKey(models.Model):
     # Empty while the first request is still running (only visible inside its transaction).
     response_status = models.PositiveSmallIntegerField(null=True)
     # The JSON text as first sent, so a replay is byte-for-byte the same.
-    response_body = models.TextField(null=True)
+    response_body = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
