@@ -15,6 +15,7 @@ from rest_framework_simplejwt.views import (
 
 from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
 from oshara.schema import error_response
+from oshara.throttling import AUTH_THROTTLES
 
 
 def token_pair(user):
@@ -28,6 +29,7 @@ class SignupView(APIView):
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = AUTH_THROTTLES
 
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -46,6 +48,8 @@ class SignupView(APIView):
 @extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 401: error_response(401)})
 class LoginView(TokenObtainPairView):
     """Exchange e-mail and password for an access and a refresh token."""
+
+    throttle_classes = AUTH_THROTTLES
 
 
 @extend_schema(

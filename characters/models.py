@@ -118,3 +118,24 @@ class HandoffTarget(models.Model):
 
     def __str__(self):
         return f"{self.source_id} -> {self.target_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A create request's Idempotency-Key and the response it produced (kept 24 h)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    # Empty while the first request is still running (only visible inside its transaction).
+    response_status = models.PositiveSmallIntegerField(null=True)
+    # The JSON text as first sent, so a replay is byte-for-byte the same.
+    response_body = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -6,6 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from characters.concurrency import ConcurrencyMixin
+from characters.idempotency import IdempotentCreateMixin
 from characters.models import Character, CharacterType, HandoffTarget
 from characters.pagination import HeaderLimitOffsetPagination
 from characters.serializers import CharacterSerializer
@@ -56,8 +58,8 @@ LIST_PARAMETERS = [
     destroy=extend_schema(summary="Delete a character"),
 )
 @extend_schema(tags=["characters"])
-class CharacterViewSet(viewsets.ModelViewSet):
-    """The caller's own characters, addressed by slug."""
+class CharacterViewSet(IdempotentCreateMixin, ConcurrencyMixin, viewsets.ModelViewSet):
+    """The caller's own characters, addressed by slug (ETags and Idempotency-Key: see mixins)."""
 
     serializer_class = CharacterSerializer
     lookup_field = "slug"

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oshara.middleware.RequestSizeLimitMiddleware",
     "oshara.middleware.JSONErrorsMiddleware",
 ]
 
@@ -134,6 +135,12 @@ CHARACTER_IMAGE_MAX_PIXELS = env.int("CHARACTER_IMAGE_MAX_PIXELS", default=4096 
 CHARACTER_AUDIO_MAX_BYTES = env.int("CHARACTER_AUDIO_MAX_BYTES", default=20 * 1024 * 1024)
 KNOWLEDGE_MAX_UPLOAD_BYTES = env.int("KNOWLEDGE_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# Whole-request cap (multipart uploads included), checked on Content-Length before reading;
+# by default just above the largest single upload, leaving room for the multipart framing.
+REQUEST_MAX_BYTES = env.int(
+    "REQUEST_MAX_BYTES",
+    default=max(KNOWLEDGE_MAX_UPLOAD_BYTES, CHARACTER_AUDIO_MAX_BYTES) + 1024 * 1024,
+)
 
 # Background tasks (Django's Tasks API). The database backend needs `manage.py db_worker`
 # running; any other Tasks backend (Redis, Celery, ...) can be named here instead.
@@ -182,7 +189,15 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "oshara.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["oshara.throttling.APIUserRateThrottle"],
+    # Proxies in front of the app whose X-Forwarded-For may be trusted (0: use the peer address).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# DRF rate syntax ("10/minute"); throttle counters live in the default cache.
+AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="10/minute")
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1000/minute")
+# How long an Idempotency-Key is remembered, in seconds.
+IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 
 # The OpenAPI schema and its docs (see README, "API schema and docs"). Assets come from
 # drf-spectacular-sidecar through staticfiles, so the docs work offline and without a CDN.

@@ -93,3 +93,27 @@ def make_character(db):
 @pytest.fixture
 def character(make_character, user):
     return make_character(user, slug="support-bot", name="Support Bot")
+
+
+@pytest.fixture(autouse=True)
+def _generous_throttle_rates(settings):
+    """Tests log in and call the API many times; throttling tests set their own rates."""
+    settings.AUTH_THROTTLE_RATE = "10000/minute"
+    settings.API_THROTTLE_RATE = "100000/minute"
+
+
+def png_upload(name="face.png", size=(8, 8), colour="red"):
+    """A real, small PNG image as a multipart upload."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def stored_files(root):
+    """Every file under MEDIA_ROOT, relative to it."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

@@ -126,3 +126,12 @@ def test_check_deploy_is_clean_with_production_variables():
     )
     result = run_python(code, **env)
     assert result.returncode == 0, result.stderr
+
+
+def test_request_size_cap_admits_the_largest_upload(settings):
+    largest = max(
+        settings.KNOWLEDGE_MAX_UPLOAD_BYTES,
+        settings.CHARACTER_AUDIO_MAX_BYTES,
+        settings.CHARACTER_IMAGE_MAX_BYTES,
+    )
+    assert largest < settings.REQUEST_MAX_BYTES

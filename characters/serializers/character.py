@@ -6,6 +6,7 @@ from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
 
+from characters.concurrency import lock_for_reference
 from characters.models import Character, HandoffTarget
 from characters.serializers.appearance import WidgetAppearanceSerializer
 from characters.serializers.base import (
@@ -145,7 +146,9 @@ class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer)
         """Resolve [{"slug"}] to the caller's own characters, in order."""
         slugs = [item["slug"] for item in value]
         owner = self.context["request"].user
-        found = {c.slug: c for c in Character.objects.filter(owner=owner, slug__in=slugs)}
+        # Locked, so a concurrent delete of a target waits and then removes our link too.
+        targets = lock_for_reference(Character.objects.filter(owner=owner, slug__in=slugs))
+        found = {c.slug: c for c in targets}
         own_slug = self.instance.slug if self.instance is not None else None
         # Keyed by position, like DRF's own errors for lists of objects.
         errors, seen = {}, set()

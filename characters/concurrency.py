@@ -1,0 +1,191 @@
+"""Optimistic concurrency and race-safe writes for the character endpoints.
+
+- A strong ETag: a hash of the character's JSON representation, so it changes whenever
+  anything in the body does (including a handoff target's name or a new document).
+- GET honours If-None-Match (304); PUT, PATCH and DELETE honour If-Match (412 when stale).
+- Each write is one explicit transaction owned by the view (not ATOMIC_REQUESTS), so that a
+  failure at commit is still seen here: files stored by a failed write are deleted again.
+- The character being changed is locked (SELECT ... FOR UPDATE on PostgreSQL), so concurrent
+  writes queue up instead of overwriting each other.
+- Integrity errors from races become 400 (naming the field) or 409, never 500.
+"""
+
+import hashlib
+import logging
+
+from django.db import IntegrityError, connections, transaction
+from django.http import HttpResponseNotModified, JsonResponse
+from django.utils.http import parse_etags
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+
+from characters.models import Character
+from characters.signals import files_removed_on_failure
+
+logger = logging.getLogger("oshara.concurrency")
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = (
+        "The character has changed since you fetched it: If-Match does not match its ETag."
+    )
+    default_code = "precondition_failed"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with a concurrent change; retry it."
+    default_code = "conflict"
+
+
+def representation_etag(data):
+    """A strong ETag over the canonical (compact) JSON rendering of a representation."""
+    return f'"{hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:40]}"'
+
+
+def _strip_weak(tag):
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def if_none_match(request, etag):
+    """True when the client's copy is current (weak comparison, as RFC 9110 asks)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag in {_strip_weak(tag) for tag in tags}
+
+
+def if_match_fails(request, current_etag):
+    """True when If-Match is present and names no current tag (strong comparison)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return False
+    tags = parse_etags(header)
+    return "*" not in tags and current_etag not in tags
+
+
+def lock_for_reference(queryset):
+    """The rows a write is about to point at, share-locked until it commits.
+
+    PostgreSQL's FOR KEY SHARE: a concurrent delete of one of them waits for our commit (and
+    then removes our link too), while ordinary edits of those rows are not blocked, so two
+    characters naming each other can be saved at once without a deadlock. A row deleted
+    while we waited drops out of the result. Other databases serialise writes anyway.
+    """
+    rows = list(queryset)
+    connection = connections[queryset.db]
+    if not rows or connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return rows
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
+            f"WHERE {quote(meta.pk.column)} = ANY(%s) FOR KEY SHARE",
+            [[row.pk for row in rows]],
+        )
+        alive = {pk for (pk,) in cursor.fetchall()}
+    return [row for row in rows if row.pk in alive]
+
+
+class ConcurrencyMixin:
+    """ETags, preconditions, row locks and one transaction per write, for a ModelViewSet."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        # dispatch() owns the write transaction; ATOMIC_REQUESTS would commit after it.
+        return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:
+            with transaction.atomic():  # as ATOMIC_REQUESTS would; DRF may mark it for rollback
+                return super().dispatch(request, *args, **kwargs)
+        with files_removed_on_failure() as stored_files:
+            try:
+                with transaction.atomic():
+                    response = super().dispatch(request, *args, **kwargs)
+                    if response.status_code >= 400:
+                        transaction.set_rollback(True)
+            except IntegrityError:
+                # A deferred constraint failed at commit: nothing was saved.
+                stored_files.delete_all()
+                logger.warning("Write on %s rolled back at commit", request.path, exc_info=True)
+                return JsonResponse({"detail": Conflict.default_detail}, status=409)
+            except BaseException:
+                stored_files.delete_all()
+                raise
+            if response.status_code >= 400:
+                stored_files.delete_all()
+        return response
+
+    def filter_queryset(self, queryset):
+        # DRF's get_object() passes through here, whatever get_queryset() the view defines.
+        queryset = super().filter_queryset(queryset)
+        if self.request.method == "DELETE":
+            queryset = queryset.select_for_update(of=("self",))
+        elif self.request.method in ("PUT", "PATCH"):
+            # The key does not change: FOR NO KEY UPDATE leaves FOR KEY SHARE (references) free.
+            queryset = queryset.select_for_update(no_key=True, of=("self",))
+        return queryset
+
+    def get_object(self):
+        # Fetched (and locked) once per request, then reused by DRF's update().
+        if not hasattr(self, "_locked_object"):
+            self._locked_object = super().get_object()
+        return self._locked_object
+
+    def current_etag(self, instance):
+        return representation_etag(self.get_serializer(instance).data)
+
+    def check_if_match(self, instance):
+        if "If-Match" not in self.request.headers:
+            return
+        etag = self.current_etag(instance)
+        if if_match_fails(self.request, etag):
+            raise PreconditionFailed()
+
+    def with_etag(self, response):
+        if response.data is not None:
+            response["ETag"] = representation_etag(response.data)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = self.with_etag(super().retrieve(request, *args, **kwargs))
+        if if_none_match(request, response["ETag"]):
+            not_modified = HttpResponseNotModified()
+            not_modified["ETag"] = response["ETag"]
+            return not_modified
+        return response
+
+    def create(self, request, *args, **kwargs):
+        try:
+            with transaction.atomic():  # a savepoint, so the cause can still be looked up
+                response = super().create(request, *args, **kwargs)
+        except IntegrityError as exc:
+            raise self.integrity_error(request) from exc
+        return self.with_etag(response)
+
+    def update(self, request, *args, **kwargs):
+        self.check_if_match(self.get_object())
+        try:
+            response = super().update(request, *args, **kwargs)
+        except IntegrityError as exc:
+            raise Conflict() from exc
+        return self.with_etag(response)
+
+    def destroy(self, request, *args, **kwargs):
+        self.check_if_match(self.get_object())
+        return super().destroy(request, *args, **kwargs)
+
+    @staticmethod
+    def integrity_error(request):
+        """Name the field a concurrent request took first, or say it is a conflict."""
+        slug = request.data.get("slug") if hasattr(request.data, "get") else None
+        if isinstance(slug, str) and Character.objects.filter(slug=slug).exists():
+            return ValidationError({"slug": ["character with this slug already exists."]})
+        return Conflict()

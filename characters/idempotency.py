@@ -1,0 +1,105 @@
+"""Idempotency-Key on POST /api/ai-characters/: a retried create never makes a second character.
+
+The key is claimed by inserting its row in the create's own transaction, before anything
+else: a concurrent request with the same key waits on the unique index until the first one
+commits, then replays its response. A failed create rolls the claim back with it, so the
+key can be retried. Keys are per user and remembered for IDEMPOTENCY_KEY_TTL (24 h).
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from characters.concurrency import Conflict, representation_etag
+from characters.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_key_reused"
+
+
+def _file_digest(upload):
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def request_fingerprint(request):
+    """A digest of what was sent, independent of JSON key order or multipart boundaries."""
+    data = request.data
+    if hasattr(data, "lists"):  # multipart: values and uploaded files, by field name
+        canonical = {
+            key: [
+                {"file": value.name, "sha256": _file_digest(value)}
+                if isinstance(value, UploadedFile)
+                else value
+                for value in values
+            ]
+            for key, values in data.lists()
+        }
+    else:
+        canonical = data
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replay(record, fingerprint):
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.response_status is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+    body = json.loads(record.response_body)  # keeps the key order of the stored text
+    headers = {"Idempotent-Replayed": "true", "ETag": representation_etag(body)}
+    return Response(body, status=record.response_status, headers=headers)
+
+
+class IdempotentCreateMixin:
+    """Wraps create(): the first response to a key is stored and replayed for repeats."""
+
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return super().create(request, *args, **kwargs)
+        if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+            raise ValidationError(
+                {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."]}
+            )
+        fingerprint = request_fingerprint(request)
+        expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+        keys = IdempotencyKey.objects.filter(user=request.user)
+        keys.filter(created_at__lt=expired).delete()
+
+        record = keys.filter(key=key).first()
+        if record is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        user=request.user, key=key, request_fingerprint=fingerprint
+                    )
+            except IntegrityError:
+                # A concurrent request with this key committed first: answer as it did.
+                return replay(keys.get(key=key), fingerprint)
+        else:
+            return replay(record, fingerprint)
+
+        response = super().create(request, *args, **kwargs)
+        record.response_status = response.status_code
+        record.response_body = JSONRenderer().render(response.data).decode()
+        record.save(update_fields=["response_status", "response_body"])
+        return response

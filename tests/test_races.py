@@ -1,0 +1,186 @@
+"""Concurrent requests with real threads: no lost update, no duplicate, no 500.
+
+Each thread has its own APIClient and database connection. On SQLite the test database is
+an in-memory, shared-cache database whose table locks fail at once ("database table is
+locked") instead of waiting, so concurrent writers cannot work there: these tests run on
+PostgreSQL (DATABASE_URL), where the row locks under test exist.
+"""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+
+from characters.models import Character, HandoffTarget, IdempotencyKey
+from tests.conftest import client_for, png_upload, stored_files
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite's shared-cache test database fails concurrent writers immediately",
+    ),
+]
+
+URL = "/api/ai-characters/"
+OUTCOMES = {}  # test name -> Counter of status codes, printed at the end with -s
+
+
+def detail(slug):
+    return f"{URL}{slug}/"
+
+
+def run_concurrently(requests):
+    """Start every request at the same moment; return their responses in order."""
+    barrier = threading.Barrier(len(requests))
+    responses = [None] * len(requests)
+    errors = []
+
+    def worker(index, request):
+        try:
+            barrier.wait()
+            responses[index] = request()
+        except Exception as exc:  # surfaced below, with the thread's traceback lost otherwise
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return responses
+
+
+def record(name, responses):
+    counts = Counter(response.status_code for response in responses)
+    OUTCOMES[name] = dict(sorted(counts.items()))
+    print(f"\n{name}: {OUTCOMES[name]}")
+    assert 500 not in counts
+    return counts
+
+
+def test_twenty_concurrent_creates_of_one_slug(make_user):
+    clients = [client_for(make_user()) for _ in range(20)]
+    body = {"slug": "contested", "name": "Contested"}
+    responses = run_concurrently([lambda c=c: c.post(URL, body) for c in clients])
+    counts = record("20 creates of one slug", responses)
+    assert counts == {201: 1, 400: 19}
+    for response in responses:
+        if response.status_code == 400:
+            assert "slug" in response.json()
+    assert Character.objects.filter(slug="contested").count() == 1
+
+
+def test_concurrent_creates_with_images_leave_one_file(make_user, settings):
+    clients = [client_for(make_user()) for _ in range(6)]
+
+    def create(client):
+        body = {"slug": "pictured", "name": "P", "image": png_upload()}
+        return client.post(URL, body, format="multipart")
+
+    counts = record(
+        "6 creates of one slug with images",
+        run_concurrently([lambda c=c: create(c) for c in clients]),
+    )
+    assert counts == {201: 1, 400: 5}
+    image = Character.objects.get(slug="pictured").image.name
+    assert stored_files(settings.MEDIA_ROOT) == [image]
+
+
+def test_concurrent_patches_of_different_fields_both_survive(user, make_character):
+    make_character(user, slug="shared", name="Shared")
+    fields = {
+        "name": "New name",
+        "greeting": "New greeting",
+        "system_prompt": "New prompt",
+        "language": "fr",
+        "llm_model": "gpt-4o",
+        "stt_model": "whisper-1",
+        "tts_model": "tts-1",
+        "background_audio": "cafe",
+    }
+    requests = [
+        lambda item=item: client_for(user).patch(detail("shared"), dict([item]))
+        for item in fields.items()
+    ]
+    counts = record("8 PATCHes of different fields", run_concurrently(requests))
+    assert counts == {200: len(fields)}
+    stored = Character.objects.get(slug="shared")
+    assert {name: getattr(stored, name) for name in fields} == fields
+
+
+def test_concurrent_puts_with_one_if_match_one_wins(user, make_character):
+    make_character(user, slug="shared", name="Shared")
+    etag = client_for(user).get(detail("shared"))["ETag"]
+    names = [f"Writer {n}" for n in range(5)]
+    requests = [
+        lambda name=name: client_for(user).put(
+            detail("shared"), {"slug": "shared", "name": name}, HTTP_IF_MATCH=etag
+        )
+        for name in names
+    ]
+    responses = run_concurrently(requests)
+    counts = record("5 PUTs with one If-Match", responses)
+    assert counts == {200: 1, 412: 4}
+    winner = next(r for r in responses if r.status_code == 200)
+    assert Character.objects.get(slug="shared").name == winner.json()["name"]
+
+
+def test_concurrent_retries_with_one_idempotency_key_create_once(user):
+    body = {"slug": "once", "name": "Once"}
+    requests = [
+        lambda: client_for(user).post(URL, body, HTTP_IDEMPOTENCY_KEY="retry-1") for _ in range(8)
+    ]
+    responses = run_concurrently(requests)
+    counts = record("8 creates with one Idempotency-Key", responses)
+    assert counts == {201: 8}
+    assert len({r.content for r in responses}) == 1
+    assert Character.objects.filter(slug="once").count() == 1
+    assert IdempotencyKey.objects.count() == 1
+
+
+def test_create_racing_a_delete_of_its_handoff_target(user, make_character):
+    totals = Counter()
+    # The delete starts a little later in some rounds, so both orders get exercised.
+    for round_number, delay in enumerate([0, 0, 0.005, 0.01, 0.02, 0.04]):
+        target = make_character(user, slug=f"target-{round_number}")
+        body = {
+            "slug": f"source-{round_number}",
+            "name": "S",
+            "handoff_targets": [{"slug": target.slug}],
+        }
+        create = lambda body=body: client_for(user).post(URL, body)  # noqa: E731
+
+        def delete(slug=target.slug, delay=delay):
+            time.sleep(delay)
+            return client_for(user).delete(detail(slug))
+
+        created, deleted = run_concurrently([create, delete])
+        assert deleted.status_code == 204
+        assert created.status_code in (201, 400), created.content
+        if created.status_code == 400:
+            assert "handoff_targets" in created.json()
+        totals[created.status_code] += 1
+        totals[deleted.status_code] += 1
+    OUTCOMES["create racing a delete of its target (6 rounds)"] = dict(totals)
+    print(f"\ncreate racing delete: {dict(totals)}")
+    # No link points at a deleted character.
+    assert not HandoffTarget.objects.exclude(target__in=Character.objects.all()).exists()
+    assert not Character.objects.filter(slug__startswith="target-").exists()
+
+
+def test_characters_naming_each_other_can_be_saved_at_once(user, make_character):
+    make_character(user, slug="alpha")
+    make_character(user, slug="beta")
+    requests = [
+        lambda: client_for(user).patch(detail("alpha"), {"handoff_targets": [{"slug": "beta"}]}),
+        lambda: client_for(user).patch(detail("beta"), {"handoff_targets": [{"slug": "alpha"}]}),
+    ]
+    counts = record("2 mutual handoff PATCHes", run_concurrently(requests * 3))
+    assert counts == {200: 6}
+    assert HandoffTarget.objects.count() == 2
