@@ -1,11 +1,12 @@
 """The /api/ai-characters/ endpoints."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from characters.models import Character, CharacterType, HandoffTarget
+from characters.models import CharacterType
 from characters.pagination import HeaderLimitOffsetPagination
+from characters.queries import characters_for_reading
 from characters.serializers import CharacterSerializer
 
 
@@ -18,15 +19,10 @@ class CharacterViewSet(viewsets.ModelViewSet):
     pagination_class = HeaderLimitOffsetPagination
 
     def get_queryset(self):
-        queryset = Character.objects.filter(owner=self.request.user).prefetch_related(
-            Prefetch(
-                "handoff_links",
-                queryset=HandoffTarget.objects.select_related("target").only(
-                    "source_id", "position", "target__slug", "target__name"
-                ),
-            ),
-            "documents",
-        )
+        # Relations arrive in 2 queries whatever the number of characters (see queries.py).
+        queryset = characters_for_reading().filter(owner=self.request.user)
+        if self.action in ("list", "retrieve"):
+            queryset = queryset.without_api_key()
         if self.action == "list":
             queryset = self.filter_list(queryset)
         return queryset
