@@ -100,7 +100,9 @@ class Character(models.Model):
     @property
     def ordered_handoff_targets(self):
         """The targets in the order the owner gave them (uses a prefetch when present)."""
-        return [link.target for link in self.handoff_links.all()]
+        prefetched = self.__dict__.get("_prefetched_objects_cache", {}).get("handoff_links")
+        links = self.handoff_links.all() if prefetched is None else prefetched
+        return [link.target for link in links]
 
 
 class HandoffTarget(models.Model):

@@ -24,20 +24,25 @@ def _cached(model, objects):
     return queryset
 
 
-def attach_relations(characters):
-    """Fill handoff_links (with each target's slug and name) and documents: 2 queries."""
+def attach_relations(characters, source=None):
+    """Fill handoff_links (with each target's slug and name) and documents: 2 queries.
+
+    With `source`, the queryset the characters came from, the relations are selected by a
+    subquery on it: binding a long list of ids as parameters cost more than the query itself.
+    """
     if not characters:
         return
     by_id = {character.pk: character for character in characters}
+    ids = source.values("pk") if source is not None and len(by_id) > 1 else list(by_id)
     links, documents = defaultdict(list), defaultdict(list)
     link_rows = (
-        HandoffTarget.objects.filter(source_id__in=by_id)
+        HandoffTarget.objects.filter(source_id__in=ids)
         .select_related("target")
         .only("source_id", "position", "target__slug", "target__name")
     )
     for link in link_rows:
         links[link.source_id].append(link)
-    for document in Document.objects.filter(character_id__in=by_id):
+    for document in Document.objects.filter(character_id__in=ids):
         documents[document.character_id].append(document)
     for pk, character in by_id.items():
         cache = character.__dict__.setdefault("_prefetched_objects_cache", {})
@@ -52,7 +57,7 @@ class CharacterReadQuerySet(QuerySet):
         fetched = self._result_cache is None
         super()._fetch_all()
         if fetched and self._iterable_class is ModelIterable:
-            attach_relations(self._result_cache)
+            attach_relations(self._result_cache, source=self)
 
     def without_api_key(self):
         """Skip reading (and decrypting) llm_api_key; has_llm_api_key comes from IS NOT NULL.

@@ -18,11 +18,13 @@ from django.db.models.manager import BaseManager
 from rest_framework import fields as drf_fields
 from rest_framework import serializers
 from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 # Field types whose own to_representation depends on nothing but the value.
 _CONTEXT_FREE = {
     cls.to_representation
     for cls in (
+        drf_fields.BigIntegerField,
         drf_fields.BooleanField,
         drf_fields.CharField,
         drf_fields.ChoiceField,
@@ -71,6 +73,10 @@ def _getter(field):
 
     def get(instance):
         if isinstance(instance, Model):
+            # A prefetched relation: what its manager's .all() would return, minus the manager.
+            prefetched = instance.__dict__.get("_prefetched_objects_cache")
+            if prefetched is not None and attr in prefetched:
+                return prefetched[attr]
             try:
                 value = getattr(instance, attr)
             except ObjectDoesNotExist:
@@ -146,7 +152,7 @@ def _live_step(name, path):
             value = field.get_attribute(instance)
         except SkipField:
             return
-        check = value.pk if isinstance(value, drf_fields.PKOnlyObject) else value
+        check = value.pk if isinstance(value, PKOnlyObject) else value
         ret[name] = None if check is None else field.to_representation(value)
 
     return step
