@@ -53,11 +53,32 @@ def attach_relations(characters, source=None):
 class CharacterReadQuerySet(QuerySet):
     """Characters that arrive with their relations attached (see attach_relations)."""
 
+    _on_empty = None
+
+    def on_empty(self, callback):
+        """Call `callback` whenever this queryset finds no row (fetch or count)."""
+        clone = self._chain()
+        clone._on_empty = callback
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._on_empty = self._on_empty
+        return clone
+
     def _fetch_all(self):
         fetched = self._result_cache is None
         super()._fetch_all()
+        if fetched and not self._result_cache and self._on_empty is not None:
+            self._on_empty()
         if fetched and self._iterable_class is ModelIterable:
             attach_relations(self._result_cache, source=self)
+
+    def count(self):
+        count = super().count()
+        if count == 0 and self._on_empty is not None:
+            self._on_empty()
+        return count
 
     def without_api_key(self):
         """Skip reading (and decrypting) llm_api_key; has_llm_api_key comes from IS NOT NULL.

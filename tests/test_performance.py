@@ -130,8 +130,8 @@ def test_list_queries_do_not_grow_with_characters(auth_client, user, make_rich, 
     with CaptureQueriesContext(connection) as captured:
         response = auth_client.get("/api/ai-characters/")
     assert len(response.json()) == count
-    # The user, the characters, their handoff targets, their documents.
-    assert select_count(captured) == 4
+    # The characters (joined with their active owner), their handoff targets, their documents.
+    assert select_count(captured) == 3
 
 
 def test_paged_list_reads_relations_of_its_page_only(auth_client, user, make_rich):
@@ -140,21 +140,47 @@ def test_paged_list_reads_relations_of_its_page_only(auth_client, user, make_ric
         response = auth_client.get("/api/ai-characters/?limit=2&offset=1")
     assert [item["slug"] for item in response.json()] == [c.slug for c in characters[1::-1]]
     assert all(item["documents"] for item in response.json())
-    assert select_count(captured) == 5  # plus the count for X-Total-Count
+    assert select_count(captured) == 4  # plus the count for X-Total-Count
 
 
-def test_retrieve_runs_four_selects(auth_client, user, make_rich):
+def test_retrieve_runs_three_selects(auth_client, user, make_rich):
     character = make_rich(user, targets=[make_rich(user)])
     with CaptureQueriesContext(connection) as captured:
         assert auth_client.get(f"/api/ai-characters/{character.slug}/").status_code == 200
-    assert select_count(captured) == 4
+    assert select_count(captured) == 3
 
 
-def test_fast_paths_still_reject_a_deactivated_user(auth_client, user, character):
+@pytest.mark.parametrize(
+    "path", ["/api/ai-characters/", "/api/ai-characters/?limit=5&offset=10", "{slug}", "nope"]
+)
+@pytest.mark.parametrize("with_characters", [True, False])
+def test_reads_still_reject_a_deactivated_user(auth_client, user, make_rich, path, with_characters):
+    slug = make_rich(user).slug if with_characters else "support-bot"
+    if not path.startswith("/"):
+        path = f"/api/ai-characters/{path.format(slug=slug)}/"
     user.is_active = False
     user.save()
-    assert auth_client.get("/api/ai-characters/").status_code == 401
-    assert auth_client.get(f"/api/ai-characters/{character.slug}/").status_code == 401
+    for method in (auth_client.get, auth_client.head):
+        response = method(path)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    assert auth_client.get(path).json()["code"] == "user_inactive"
+
+
+def test_reads_reject_the_token_of_a_deleted_user(auth_client, user, make_rich):
+    slug = make_rich(user).slug
+    user.delete()
+    for path in ("/api/ai-characters/", f"/api/ai-characters/{slug}/"):
+        response = auth_client.get(path)
+        assert response.status_code == 401
+        assert response.json()["code"] == "user_not_found"
+
+
+def test_an_active_user_with_no_characters_gets_an_empty_list(auth_client):
+    response = auth_client.get("/api/ai-characters/")
+    assert response.status_code == 200
+    assert response.json() == []
+    assert auth_client.get("/api/ai-characters/missing/").status_code == 404
 
 
 def test_fast_paths_still_hide_other_owners_characters(other_client, user, make_rich):
