@@ -75,7 +75,10 @@ def system_prompt(index):
 
 def seed():
     """Replace any earlier bench data with one user and CHARACTER_COUNT characters."""
-    Character.objects.filter(slug__startswith=SLUG_PREFIX).delete()
+    earlier = Character.objects.filter(slug__startswith=SLUG_PREFIX)
+    # Each run generates a new Fernet key: clear the old ciphertext before the delete loads rows.
+    earlier.update(llm_api_key=None)
+    earlier.delete()
     User.objects.filter(email=BENCH_EMAIL).delete()
     user = User.objects.create_user(email=BENCH_EMAIL, password=None)
     characters = []
