@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run worker test fuzz schema lint format migrate superuser clean
+.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev ## gunicorn vs the framework's floor (wrk); DATABASE_URL picks the database
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-profile: $(VENV)/.installed-dev ## pyinstrument profiles of retrieve and list, in-process
+	$(BIN)/python -m bench.profile $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -103,7 +103,9 @@ class ConcurrencyMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:
-            with transaction.atomic():  # as ATOMIC_REQUESTS would; DRF may mark it for rollback
+            # As ATOMIC_REQUESTS would: DRF's error handling marks the open transaction for
+            # rollback, which must be this request's own, not an enclosing one.
+            with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         with files_removed_on_failure() as stored_files:
             try:

@@ -92,12 +92,17 @@ class Character(models.Model):
 
     @property
     def has_llm_api_key(self):
+        # Reads that defer the ciphertext annotate this instead (characters/queries.py).
+        if "llm_api_key" not in self.__dict__ and "llm_api_key_is_set" in self.__dict__:
+            return self.llm_api_key_is_set
         return bool(self.llm_api_key)
 
     @property
     def ordered_handoff_targets(self):
         """The targets in the order the owner gave them (uses a prefetch when present)."""
-        return [link.target for link in self.handoff_links.all()]
+        prefetched = self.__dict__.get("_prefetched_objects_cache", {}).get("handoff_links")
+        links = self.handoff_links.all() if prefetched is None else prefetched
+        return [link.target for link in links]
 
 
 class HandoffTarget(models.Model):

@@ -15,6 +15,7 @@ from characters.serializers.base import (
     StrictChoiceField,
     StrictSerializer,
 )
+from characters.serializers.fast import FastRepresentationMixin
 from characters.signals import delete_file_on_commit
 from characters.validators import (
     MAX_ALLOWED_ORIGINS,
@@ -75,7 +76,10 @@ class HandoffTargetSerializer(StrictSerializer):
     name = serializers.CharField(read_only=True)
 
 
-class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+# FastRepresentationMixin: reads serialise through a compiled plan (see serializers/fast.py).
+class CharacterSerializer(
+    FastRepresentationMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+):
     """An AI character: the complete definition of a voice agent. Unknown keys are a 400."""
 
     serializer_field_mapping = {

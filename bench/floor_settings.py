@@ -1,0 +1,5 @@
+"""The floor: the project's own settings and middleware, with a URLconf holding one bare view."""
+
+from oshara.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.floor_urls"

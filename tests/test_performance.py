@@ -1,0 +1,197 @@
+"""What the fast read paths must keep: query counts, exact output, auth and ownership.
+
+Speed itself is measured by `make bench`; here, no timing: query counts that do not grow with
+the number of characters, and byte-for-byte equality with DRF's own serialisation.
+"""
+
+import io
+import itertools
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIRequestFactory
+
+from characters.models import Character, HandoffTarget
+from characters.queries import characters_for_reading
+from characters.serializers import CharacterSerializer
+from characters.serializers.fast import fallback_paths
+from knowledge.models import Document
+
+APPEARANCE = {
+    "name": "Acme Sales",
+    "theme": {"primary_color": "#FF6B35"},
+    "forms": [
+        {
+            "id": "book-demo",
+            "title": "Book a demo",
+            "submit_url": None,
+            "fields": [{"name": "email", "label": "Work email", "type": "email", "required": True}],
+        }
+    ],
+}
+
+
+def png_bytes():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_rich(make_character):
+    """A character with every field filled: files, key, appearance, handoffs, a document."""
+
+    def make(owner, targets=(), **fields):
+        fields.setdefault("llm_api_key", "sk-test-0123456789")
+        character = make_character(
+            owner,
+            character_type="SUPPORT_AGENT",
+            system_prompt="You are a sales assistant. " * 60,
+            greeting="Hi there!",
+            voice_url="https://cdn.example.com/voice.mp3",
+            language="pt-BR",
+            background_audio="office",
+            allowed_origins=["https://acme.com", "https://www.acme.com"],
+            widget_appearance=APPEARANCE,
+            stt_model="whisper-en-large",
+            llm_model="gpt-4o",
+            **fields,
+        )
+        character.image.save("avatar.png", ContentFile(png_bytes()), save=False)
+        character.voice_audio_file.save("voice.mp3", ContentFile(b"ID3 audio"), save=False)
+        character.save()
+        for position, target in enumerate(targets):
+            HandoffTarget.objects.create(source=character, target=target, position=position)
+        Document.objects.create(character=character, file="documents/faq.md", file_type="md")
+        return character
+
+    return make
+
+
+def drf_json(instance, request):
+    """The reference: DRF's generic Serializer.to_representation, field by field."""
+    serializer = CharacterSerializer(instance, context={"request": request})
+    return JSONRenderer().render(serializers.Serializer.to_representation(serializer, instance))
+
+
+def select_count(captured):
+    return sum(1 for query in captured if query["sql"].lstrip().upper().startswith("SELECT"))
+
+
+def test_every_character_field_is_compiled():
+    # A field listed here is served by DRF's generic (slower) code: teach fast.py its type.
+    assert fallback_paths(CharacterSerializer) == []
+
+
+def test_retrieve_is_byte_identical_to_drf(auth_client, user, make_rich):
+    first, second = make_rich(user), make_rich(user, llm_api_key=None)
+    character = make_rich(user, targets=[second, first])
+    response = auth_client.get(f"/api/ai-characters/{character.slug}/")
+    request = APIRequestFactory().get("/")
+    assert response.status_code == 200
+    assert response.content == drf_json(Character.objects.get(pk=character.pk), request)
+    assert response.json()["handoff_targets"] == [
+        {"slug": second.slug, "name": second.name},
+        {"slug": first.slug, "name": first.name},
+    ]
+    assert response.json()["image"].startswith("http://testserver/")
+
+
+def test_list_is_byte_identical_to_drf(auth_client, user, make_rich, make_character):
+    keyless = make_character(user)
+    rich = make_rich(user, targets=[keyless])
+    response = auth_client.get("/api/ai-characters/")
+    request = APIRequestFactory().get("/")
+    expected = [Character.objects.get(pk=pk) for pk in (rich.pk, keyless.pk)]
+    rendered = [drf_json(instance, request) for instance in expected]
+    assert response.content == b"[" + b",".join(rendered) + b"]"
+    assert [item["has_llm_api_key"] for item in response.json()] == [True, False]
+
+
+def test_reading_never_decrypts_the_key(user, make_rich):
+    make_rich(user)
+    character = characters_for_reading().without_api_key().get()
+    assert "llm_api_key" not in character.__dict__
+    with CaptureQueriesContext(connection) as captured:
+        assert character.has_llm_api_key is True
+    assert len(captured) == 0
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_list_queries_do_not_grow_with_characters(auth_client, user, make_rich, count):
+    characters = [make_rich(user) for _ in range(count)]
+    for source, target in itertools.pairwise(characters):
+        HandoffTarget.objects.create(source=source, target=target)
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.get("/api/ai-characters/")
+    assert len(response.json()) == count
+    # The characters (joined with their active owner), their handoff targets, their documents.
+    assert select_count(captured) == 3
+
+
+def test_paged_list_reads_relations_of_its_page_only(auth_client, user, make_rich):
+    characters = [make_rich(user) for _ in range(3)]
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.get("/api/ai-characters/?limit=2&offset=1")
+    assert [item["slug"] for item in response.json()] == [c.slug for c in characters[1::-1]]
+    assert all(item["documents"] for item in response.json())
+    assert select_count(captured) == 4  # plus the count for X-Total-Count
+
+
+def test_retrieve_runs_three_selects(auth_client, user, make_rich):
+    character = make_rich(user, targets=[make_rich(user)])
+    with CaptureQueriesContext(connection) as captured:
+        assert auth_client.get(f"/api/ai-characters/{character.slug}/").status_code == 200
+    assert select_count(captured) == 3
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/ai-characters/", "/api/ai-characters/?limit=5&offset=10", "{slug}", "nope"]
+)
+@pytest.mark.parametrize("with_characters", [True, False])
+def test_reads_still_reject_a_deactivated_user(auth_client, user, make_rich, path, with_characters):
+    slug = make_rich(user).slug if with_characters else "support-bot"
+    if not path.startswith("/"):
+        path = f"/api/ai-characters/{path.format(slug=slug)}/"
+    user.is_active = False
+    user.save()
+    for method in (auth_client.get, auth_client.head):
+        response = method(path)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    assert auth_client.get(path).json()["code"] == "user_inactive"
+
+
+def test_reads_reject_the_token_of_a_deleted_user(auth_client, user, make_rich):
+    slug = make_rich(user).slug
+    user.delete()
+    for path in ("/api/ai-characters/", f"/api/ai-characters/{slug}/"):
+        response = auth_client.get(path)
+        assert response.status_code == 401
+        assert response.json()["code"] == "user_not_found"
+
+
+def test_an_active_user_with_no_characters_gets_an_empty_list(auth_client):
+    response = auth_client.get("/api/ai-characters/")
+    assert response.status_code == 200
+    assert response.json() == []
+    assert auth_client.get("/api/ai-characters/missing/").status_code == 404
+
+
+def test_fast_paths_still_hide_other_owners_characters(other_client, user, make_rich):
+    character = make_rich(user)
+    assert other_client.get(f"/api/ai-characters/{character.slug}/").status_code == 404
+    assert other_client.get("/api/ai-characters/").json() == []
+
+
+def test_updates_still_see_and_keep_the_key(auth_client, user, make_rich):
+    character = make_rich(user)
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", {"greeting": "Hello"})
+    assert response.json()["has_llm_api_key"] is True
+    character.refresh_from_db()
+    assert character.llm_api_key == "sk-test-0123456789"
