@@ -1,8 +1,10 @@
 """A text field encrypted at rest with Fernet (a MultiFernet over settings.FERNET_KEYS)."""
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
@@ -86,3 +88,24 @@ class EncryptedTextField(models.TextField):
     def value_to_string(self, obj):
         # Serialisation (dumpdata) must not write the plaintext out.
         return ""
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value encrypted at rest as a single Fernet token, so key rotation covers it.
+
+    An empty value (None, "", [] or {}) is stored as NULL and read back as the default.
+    """
+
+    description = "JSON encrypted at rest with Fernet"
+
+    def get_prep_value(self, value):
+        if value is None or value in ("", [], {}):
+            return None
+        return super().get_prep_value(json.dumps(value, separators=(",", ":")))
+
+    def from_db_value(self, value, expression, connection):
+        plaintext = super().from_db_value(value, expression, connection)
+        return self.get_default() if plaintext is None else json.loads(plaintext)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})

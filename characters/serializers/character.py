@@ -14,6 +14,7 @@ from characters.serializers.base import (
     StrictChoiceField,
     StrictSerializer,
 )
+from characters.serializers.tools import ToolIntegrationsMixin, mcp_servers_field, tools_field
 from characters.signals import delete_file_on_commit
 from characters.validators import (
     MAX_ALLOWED_ORIGINS,
@@ -25,7 +26,13 @@ from characters.validators import (
 from knowledge.serializers import DocumentSerializer
 
 # Sent as JSON text inside a multipart request.
-MULTIPART_JSON_FIELDS = ("allowed_origins", "handoff_targets", "widget_appearance")
+MULTIPART_JSON_FIELDS = (
+    "allowed_origins",
+    "handoff_targets",
+    "widget_appearance",
+    "tools",
+    "mcp_servers",
+)
 # A client cannot round-trip these, so PUT keeps them unless they are sent.
 KEPT_ON_PUT = {"llm_api_key", "image", "voice_audio_file"}
 
@@ -70,7 +77,9 @@ class HandoffTargetSerializer(StrictSerializer):
     name = serializers.CharField(read_only=True)
 
 
-class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class CharacterSerializer(
+    ToolIntegrationsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
@@ -92,6 +101,8 @@ class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer)
         write_only=True, required=False, allow_null=True, allow_blank=True, max_length=500
     )
     has_llm_api_key = serializers.BooleanField(read_only=True)
+    tools = tools_field()
+    mcp_servers = mcp_servers_field()
     documents = DocumentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -115,6 +126,8 @@ class CharacterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer)
             "llm_model",
             "llm_api_key",
             "has_llm_api_key",
+            "tools",
+            "mcp_servers",
             "documents",
             "created_at",
             "updated_at",
