@@ -108,4 +108,5 @@ class EncryptedJSONField(EncryptedTextField):
         return self.get_default() if plaintext is None else json.loads(plaintext)
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
+        kwargs.setdefault("form_class", forms.JSONField)
+        return super().formfield(**kwargs)

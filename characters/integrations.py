@@ -27,7 +27,7 @@ def server_headers(server):
 def mask_headers(items, headers_of):
     """A deep copy of the items with every header value replaced by MASK."""
     masked = copy.deepcopy(items)
-    for item in masked:
+    for item in masked if isinstance(masked, list) else []:
         headers = headers_of(item)
         for name in headers:
             headers[name] = MASK
@@ -43,6 +43,9 @@ def keep_masked_headers(items, stored_items, headers_of):
     stored = {item.get("name"): headers_of(item) for item in stored_items if isinstance(item, dict)}
     errors = []
     for item in items:
+        if not isinstance(item, dict):
+            errors.append({})
+            continue
         old = stored.get(item.get("name"), {})
         old_by_lower = {name.lower(): value for name, value in old.items()}
         headers, item_errors = headers_of(item), {}
@@ -64,7 +67,7 @@ def duplicate_name_errors(items, what):
     """One dict per item: {"name": [message]} on every repeat of an earlier name."""
     seen, errors = set(), []
     for item in items:
-        name = item.get("name")
+        name = item.get("name") if isinstance(item, dict) else None
         errors.append(
             {"name": [f'Another {what} already has the name "{name}".']} if name in seen else {}
         )
@@ -140,31 +143,25 @@ def form_collision_message(problem):
 
 
 def validate_tools(value):
-    """The model-level rule for the list (structure, unique names, no leftover mask)."""
+    """The model-level rule for the list: its structure and unique names."""
     from characters.serializers.tools import ToolSerializer
 
-    _validate_list(value, ToolSerializer, tool_headers, "tool", "config.headers")
+    _validate_list(value, ToolSerializer, "tool")
 
 
 def validate_mcp_servers(value):
     from characters.serializers.tools import McpServerSerializer
 
-    _validate_list(value, McpServerSerializer, server_headers, "MCP server", "headers")
+    _validate_list(value, McpServerSerializer, "MCP server")
 
 
-def _validate_list(value, serializer_class, headers_of, what, headers_path):
+def _validate_list(value, serializer_class, what):
     from characters.validators import flatten_errors
 
     serializer = serializer_class(data=value, many=True)
     if not serializer.is_valid():
         raise ValidationError(flatten_errors(serializer.errors), code="invalid")
     messages = flatten_errors(duplicate_name_errors(value, what))
-    for index, item in enumerate(value):
-        messages += [
-            f"{index}.{headers_path}.{name}: enter the real value, not {MASK}."
-            for name, header_value in headers_of(item).items()
-            if header_value == MASK
-        ]
     if messages:
         raise ValidationError(messages, code="invalid")
 
@@ -176,20 +173,51 @@ def normalized(value, serializer_class):
 
 
 def clean_tool_integrations(character):
-    """Model.clean() part: fill in defaults, then check references between the fields."""
+    """Model.clean() part: keep masked secrets, fill in defaults, check references.
+
+    Forms (the admin) show header values masked, so what they send back holds MASK where
+    the stored value is to be kept; it is swapped back here, against the saved row.
+    """
     from characters.serializers.tools import McpServerSerializer, ToolSerializer
 
+    errors = _keep_masked_headers_of_saved_row(character)
     tools = normalized(character.tools, ToolSerializer)
     servers = normalized(character.mcp_servers, McpServerSerializer)
-    if tools is None or servers is None:
-        return  # clean_fields() reports what is wrong with them
-    character.tools, character.mcp_servers = tools, servers
-    errors = {}
-    for problem in reference_problems(tools, servers, character.widget_appearance):
-        if isinstance(problem, MissingServer):
-            message = f"{problem.tool_index}.config.server_name: {missing_server_message(problem)}"
-        else:
-            message = f"{problem.tool_index}.name: {tool_collision_message(problem)}"
-        errors.setdefault("tools", []).append(message)
+    if tools is not None and servers is not None:
+        character.tools, character.mcp_servers = tools, servers
+        for problem in reference_problems(tools, servers, character.widget_appearance):
+            if isinstance(problem, MissingServer):
+                message = f"{problem.tool_index}.config.server_name: " + missing_server_message(
+                    problem
+                )
+            else:
+                message = f"{problem.tool_index}.name: {tool_collision_message(problem)}"
+            errors.setdefault("tools", []).append(message)
+    # Otherwise clean_fields() reports what is wrong with the lists.
     if errors:
         raise ValidationError(errors)
+
+
+HEADERS = {"tools": (tool_headers, "config.headers"), "mcp_servers": (server_headers, "headers")}
+
+
+def _keep_masked_headers_of_saved_row(character):
+    errors = {}
+    for field_name, (headers_of, path) in HEADERS.items():
+        items = getattr(character, field_name)
+        if not isinstance(items, list) or not any(
+            MASK in headers_of(item).values() for item in items
+        ):
+            continue
+        stored = []
+        if character.pk:
+            saved = type(character).objects.filter(pk=character.pk)
+            stored = saved.values_list(field_name, flat=True).first() or []
+        messages = [
+            f"{index}.{path}.{name}: {message}"
+            for index, item_errors in enumerate(keep_masked_headers(items, stored, headers_of))
+            for name, message in item_errors.items()
+        ]
+        if messages:
+            errors[field_name] = messages
+    return errors

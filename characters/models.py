@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 
 from characters import integrations, validators
-from characters.fields import EncryptedJSONField, EncryptedTextField
+from characters.fields import EncryptedTextField
+from characters.integration_fields import McpServersField, ToolsField
 
 
 class CharacterType(models.TextChoices):
@@ -73,8 +74,8 @@ class Character(models.Model):
     llm_model = models.CharField(max_length=100, default="gpt-4o-mini")
     llm_api_key = EncryptedTextField(blank=True, default=None)
     # Encrypted whole: their header values are credentials (see characters/integrations.py).
-    tools = EncryptedJSONField(default=list, blank=True, validators=[integrations.validate_tools])
-    mcp_servers = EncryptedJSONField(
+    tools = ToolsField(default=list, blank=True, validators=[integrations.validate_tools])
+    mcp_servers = McpServersField(
         default=list, blank=True, validators=[integrations.validate_mcp_servers]
     )
     created_at = models.DateTimeField(auto_now_add=True)

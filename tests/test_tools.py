@@ -7,6 +7,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms import modelform_factory
+from django.utils.html import escape
 
 from characters.fields import decrypt
 from characters.models import Character
@@ -555,8 +557,78 @@ def test_model_validation_refuses_form_tool_collisions(character):
     assert caught.value.message_dict["tools"][0].startswith("0.name:")
 
 
-def test_model_validation_refuses_a_leftover_mask(character):
+def test_model_validation_refuses_a_mask_with_nothing_stored(character):
     character.mcp_servers = [{"name": "s", "url": "https://x.example.com", "headers": {"A": MASK}}]
     with pytest.raises(ValidationError) as caught:
         character.full_clean()
-    assert "0.headers.A" in caught.value.message_dict["mcp_servers"][0]
+    assert caught.value.message_dict["mcp_servers"][0].startswith("0.headers.A:")
+
+
+# --- forms (what the admin uses) --------------------------------------------------------
+
+CharacterForm = modelform_factory(Character, fields=["slug", "name", "tools", "mcp_servers"])
+
+
+def form_data(tools, servers):
+    """What a browser posts: the fields, plus the hidden initial values the page held."""
+    data = {"slug": "support-bot", "name": "Support Bot"}
+    for name, value in (("tools", tools), ("mcp_servers", servers)):
+        data[name] = json.dumps(value)
+        data[f"initial-{name}"] = json.dumps(masked(example())[name])
+    return data
+
+
+@pytest.fixture
+def character_with_tools(character):
+    character.tools, character.mcp_servers = example()["tools"], example()["mcp_servers"]
+    character.save()
+    return character
+
+
+def test_form_html_never_holds_a_header_value(character_with_tools):
+    html = str(CharacterForm(instance=character_with_tools))
+    assert HTTP_SECRET not in html and MCP_SECRET not in html
+    assert "X-Oshara-Secret" in html and escape(json.dumps(MASK)) in html
+
+
+def test_form_saved_unchanged_keeps_the_secrets(character_with_tools):
+    form = CharacterForm(
+        form_data(masked(example())["tools"], masked(example())["mcp_servers"]),
+        instance=character_with_tools,
+    )
+    assert form.is_valid(), form.errors
+    assert not form.has_changed()
+    form.save()
+    assert stored(character_with_tools) == (example()["tools"], example()["mcp_servers"])
+
+
+def test_form_replaces_and_drops_headers(character_with_tools):
+    payload = masked(example())
+    payload["tools"][0]["config"]["headers"] = {"X-Oshara-Secret": "typed-in-the-admin"}
+    payload["mcp_servers"][0]["headers"] = {}
+    form = CharacterForm(
+        form_data(payload["tools"], payload["mcp_servers"]), instance=character_with_tools
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    tools, servers = stored(character_with_tools)
+    assert tools[0]["config"]["headers"] == {"X-Oshara-Secret": "typed-in-the-admin"}
+    assert servers[0]["headers"] == {}
+
+
+def test_form_applies_the_same_rules(character_with_tools):
+    payload = masked(example())
+    form = CharacterForm(form_data(payload["tools"], []), instance=character_with_tools)
+    assert not form.is_valid()
+    assert "1.config.server_name" in form.errors["tools"][0]
+    payload["tools"][0]["config"]["headers"]["X-New"] = MASK
+    form = CharacterForm(
+        form_data(payload["tools"], payload["mcp_servers"]), instance=character_with_tools
+    )
+    assert not form.is_valid()
+    assert form.errors["tools"] == [
+        f'0.config.headers.X-New: "{MASK}" keeps a stored value, but this header has none yet: '
+        "send its real value."
+    ]
+    html = str(form)
+    assert HTTP_SECRET not in html and MCP_SECRET not in html
