@@ -14,7 +14,8 @@ from characters.serializers.base import (
     StrictChoiceField,
     StrictSerializer,
 )
-from characters.serializers.tools import ToolIntegrationsMixin, mcp_servers_field, tools_field
+from characters.serializers.tool_integrations import ToolIntegrationsMixin
+from characters.serializers.tools import mcp_servers_field, tools_field
 from characters.signals import delete_file_on_commit
 from characters.validators import (
     MAX_ALLOWED_ORIGINS,
