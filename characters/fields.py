@@ -5,9 +5,11 @@ that column format: `manage.py rotate_fernet_keys` re-encrypts the raw tokens of
 EncryptedTextField, subclasses included, without knowing what they hold.
 """
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
@@ -119,3 +121,29 @@ class EncryptedTextField(models.TextField):
         # Serialisation (dumpdata) must not write the plaintext out; back up the database
         # itself (ciphertext) together with the keys instead.
         return ""
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value encrypted at rest as a single Fernet token, so key rotation covers it.
+
+    An empty value (None, "", [] or {}) is stored as NULL and read back as the default.
+    """
+
+    description = "JSON encrypted at rest with Fernet"
+
+    def get_prep_value(self, value):
+        if value is None or value in ("", [], {}):
+            return None
+        return super().get_prep_value(json.dumps(value, separators=(",", ":")))
+
+    def from_db_value(self, value, expression, connection):
+        plaintext = super().from_db_value(value, expression, connection)
+        return self.get_default() if plaintext is None else json.loads(plaintext)
+
+    def to_python(self, value):
+        # A decoded JSON value, not TextField's str() of it.
+        return value
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("form_class", forms.JSONField)
+        return super().formfield(**kwargs)

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from characters import validators
+from characters import integrations, validators
 from characters.fields import EncryptedTextField
+from characters.integration_fields import McpServersField, ToolsField
 
 
 class CharacterType(models.TextChoices):
@@ -72,6 +73,11 @@ class Character(models.Model):
     )
     llm_model = models.CharField(max_length=100, default="gpt-4o-mini")
     llm_api_key = EncryptedTextField(blank=True, default=None)
+    # Encrypted whole: their header values are credentials (see characters/integrations.py).
+    tools = ToolsField(default=list, blank=True, validators=[integrations.validate_tools])
+    mcp_servers = McpServersField(
+        default=list, blank=True, validators=[integrations.validate_mcp_servers]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +95,7 @@ class Character(models.Model):
         super().clean()
         if isinstance(self.allowed_origins, list):
             self.allowed_origins = validators.dedupe(self.allowed_origins)
+        integrations.clean_tool_integrations(self)
 
     @property
     def has_llm_api_key(self):

@@ -6,6 +6,7 @@ body, 401 when the view authenticates, 404 for a path parameter, 415 for a reque
 429 when it is throttled. Annotations on a view win over these defaults.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
@@ -43,6 +44,16 @@ ERROR_DESCRIPTIONS = {
 
 
 ERROR_COMPONENTS = {"Error": ERROR_SCHEMA, "ValidationError": VALIDATION_ERROR_SCHEMA}
+
+
+class StandaloneListFieldExtension(OpenApiSerializerFieldExtension):
+    """`tools` and `mcp_servers`: an array of their item serializer's component."""
+
+    target_class = "characters.serializers.tools.StandaloneListField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        item = auto_schema.resolve_serializer(self.target.item_serializer, direction)
+        return {"type": "array", "items": item.ref, "maxItems": self.target.max_length}
 
 
 def error_ref(status_code):

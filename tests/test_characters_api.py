@@ -66,6 +66,8 @@ RESPONSE_FIELDS = {
     "llm_provider",
     "llm_model",
     "has_llm_api_key",
+    "tools",
+    "mcp_servers",
     "documents",
     "created_at",
     "updated_at",

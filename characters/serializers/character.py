@@ -16,6 +16,8 @@ from characters.serializers.base import (
     StrictSerializer,
 )
 from characters.serializers.fast import FastRepresentationMixin
+from characters.serializers.tool_integrations import ToolIntegrationsMixin
+from characters.serializers.tools import mcp_servers_field, tools_field
 from characters.signals import delete_file_on_commit
 from characters.validators import (
     MAX_ALLOWED_ORIGINS,
@@ -27,7 +29,13 @@ from characters.validators import (
 from knowledge.serializers import DocumentSerializer
 
 # Sent as JSON text inside a multipart request.
-MULTIPART_JSON_FIELDS = ("allowed_origins", "handoff_targets", "widget_appearance")
+MULTIPART_JSON_FIELDS = (
+    "allowed_origins",
+    "handoff_targets",
+    "widget_appearance",
+    "tools",
+    "mcp_servers",
+)
 # A client cannot round-trip these, so PUT keeps them unless they are sent.
 KEPT_ON_PUT = {"llm_api_key", "image", "voice_audio_file"}
 
@@ -78,7 +86,10 @@ class HandoffTargetSerializer(StrictSerializer):
 
 # FastRepresentationMixin: reads serialise through a compiled plan (see serializers/fast.py).
 class CharacterSerializer(
-    FastRepresentationMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+    FastRepresentationMixin,
+    ToolIntegrationsMixin,
+    RejectUnknownFieldsMixin,
+    serializers.ModelSerializer,
 ):
     """An AI character: the complete definition of a voice agent. Unknown keys are a 400."""
 
@@ -103,6 +114,8 @@ class CharacterSerializer(
         write_only=True, required=False, allow_null=True, allow_blank=True, max_length=500
     )
     has_llm_api_key = serializers.BooleanField(read_only=True)
+    tools = tools_field()
+    mcp_servers = mcp_servers_field()
     documents = DocumentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -126,6 +139,8 @@ class CharacterSerializer(
             "llm_model",
             "llm_api_key",
             "has_llm_api_key",
+            "tools",
+            "mcp_servers",
             "documents",
             "created_at",
             "updated_at",

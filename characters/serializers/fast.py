@@ -135,6 +135,8 @@ def _converter(field, path, fallbacks):
         if method is not drf_fields.ListField.to_representation or child is None:
             return None
         return lambda value, ctx: [None if item is None else child(item, ctx) for item in value]
+    if getattr(field, "context_free_representation", False):
+        return lambda value, ctx: field.to_representation(value)
     if method is drf_fields.CharField.to_representation:
         return lambda value, ctx: value if type(value) is str else str(value)
     if method in _CONTEXT_FREE:
