@@ -44,6 +44,13 @@ class CharacterAdminForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the current key.",
     )
+    # Declared to settle Django 6's https default now; the model's validators still apply.
+    voice_url = forms.URLField(
+        label="Voice URL",
+        required=False,
+        max_length=Character._meta.get_field("voice_url").max_length,
+        assume_scheme="https",
+    )
     clear_llm_api_key = forms.BooleanField(
         label="Clear key", required=False, help_text="Remove the stored key."
     )
