@@ -171,7 +171,7 @@ class CharacterAdmin(admin.ModelAdmin):
     def origin_count(self, obj):
         return len(obj.allowed_origins)
 
-    @admin.display(description="key", boolean=True)
+    @admin.display(description="has key", boolean=True)
     def has_key(self, obj):
         if obj is None or obj.pk is None:
             return False

@@ -71,9 +71,8 @@ class CharacterAdminForm(forms.ModelForm):
 
     def clean_widget_appearance(self):
         value = self.cleaned_data["widget_appearance"]
-        value = {} if value is None else value
-        validate_widget_appearance(value)
-        return value
+        # Stored as the API stores it: the serializer's output (strings trimmed, and so on).
+        return validate_widget_appearance({} if value is None else value)
 
     def clean_owner(self):
         owner = self.cleaned_data["owner"]

@@ -15,6 +15,7 @@ from PIL import Image
 
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
+from tests.conftest import PASSWORD
 
 SECRET = "sk-admin-test-secret-4f1c9a"
 CHANGELIST = reverse("admin:characters_character_changelist")
@@ -190,6 +191,20 @@ def test_user_add_form_requires_matching_passwords(admin_client, django_user_mod
     assert django_user_model.objects.filter(email__iexact="new.operator@example.com").count() == 1
 
 
+def test_staff_user_logs_into_the_admin_with_their_email(client, make_user):
+    make_user("operator@example.com", is_staff=True)
+    make_user("customer@example.com")
+    login = reverse("admin:login")
+    response = client.post(login, {"username": "Operator@Example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+    client.logout()
+    response = client.post(login, {"username": "customer@example.com", "password": PASSWORD})
+    assert response.status_code == 200  # not staff: the login form again
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
 def test_user_change_form_renders(admin_client, user):
     response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert response.status_code == 200
@@ -214,6 +229,7 @@ def test_changelist_and_change_form_render_a_full_character(admin_client, full_c
     assert "faq.txt" in html and "Could not parse page 3" in html  # documents inline
     assert "https://staging.acme.com" in html
     assert 'name="slug"' not in html  # read-only after creation
+    assert "characters/admin/handoff_autocomplete.js" in html
 
 
 def test_changelist_search(admin_client, make_character, user, other_user):
@@ -402,6 +418,25 @@ def test_json_fields_of_the_wrong_shape_are_refused(admin_client, character, fie
     assert field in response.context["adminform"].form.errors
     character.refresh_from_db()
     assert character.allowed_origins == [] and character.widget_appearance == {}
+
+
+def test_appearance_is_stored_as_the_api_stores_it(
+    admin_client, auth_client, make_character, user, character
+):
+    appearance = {"name": "  Acme  ", "theme": {"primary_color": " #FF6B35 "}}
+    via_api = make_character(user, slug="via-api")
+    response = auth_client.patch(
+        f"/api/ai-characters/{via_api.slug}/", {"widget_appearance": appearance}, format="json"
+    )
+    assert response.status_code == 200
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    payload["widget_appearance"] = json.dumps(appearance)
+    assert admin_client.post(url, payload).status_code == 302
+    via_api.refresh_from_db()
+    character.refresh_from_db()
+    assert character.widget_appearance == via_api.widget_appearance
+    assert character.widget_appearance["theme"]["primary_color"] == "#FF6B35"
 
 
 def test_origins_are_deduplicated_and_empty_input_means_blocked(admin_client, character):
