@@ -152,6 +152,8 @@ def validate_widget_appearance(value):
     serializer = WidgetAppearanceSerializer(data=value)
     if not serializer.is_valid():
         raise ValidationError(flatten_errors(serializer.errors), code="invalid_appearance")
+    # Django ignores a validator's result; the admin form stores it, as the API does.
+    return serializer.validated_data
 
 
 def flatten_errors(errors, path=""):

@@ -1,0 +1,235 @@
+"""Operators' admin for characters: as strict as the API, and it never shows a key."""
+
+from django.contrib import admin, messages
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.http import JsonResponse
+from django.utils.html import format_html
+
+from characters.duplication import duplicate_character
+from characters.forms import (
+    CharacterAdminForm,
+    HandoffTargetAutocomplete,
+    HandoffTargetForm,
+    HandoffTargetFormSet,
+)
+from characters.models import Character, HandoffTarget
+from characters.serializers import CharacterSerializer
+from knowledge.models import Document
+
+
+class HandoffTargetInline(admin.TabularInline):
+    model = HandoffTarget
+    fk_name = "source"
+    form = HandoffTargetForm
+    formset = HandoffTargetFormSet
+    fields = ["target", "position"]
+    autocomplete_fields = ["target"]
+    extra = 1
+    verbose_name = "handoff target"
+    verbose_name_plural = "Handoffs (characters of the same owner, in order)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "target":
+            kwargs["widget"] = HandoffTargetAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        widget = formset.form.base_fields["target"].widget
+        # The admin wraps the autocomplete in a RelatedFieldWidgetWrapper.
+        getattr(widget, "widget", widget).source_pk = obj.pk if obj else None
+        return formset
+
+
+class DocumentInline(admin.TabularInline):
+    """Read-only: documents are uploaded and processed through the API."""
+
+    model = Document
+    fields = readonly_fields = ["file", "file_type", "status", "chunk_count", "error", "created_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Character)
+class CharacterAdmin(admin.ModelAdmin):
+    form = CharacterAdminForm
+    list_display = [
+        "slug",
+        "name",
+        "owner",
+        "character_type",
+        "language",
+        "origin_count",
+        "has_key",
+        "updated_at",
+    ]
+    list_select_related = ["owner"]
+    search_fields = ["slug", "name", "owner__email"]
+    list_filter = [
+        "character_type",
+        "language",
+        "background_audio",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
+    ordering = ["-created_at", "-id"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["image_preview", "has_key", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            "Identity",
+            {"fields": ["owner", "slug", "name", "character_type", "image", "image_preview"]},
+        ),
+        ("Persona", {"fields": ["system_prompt", "greeting", "language"]}),
+        (
+            "Voice",
+            {
+                "fields": [
+                    "voice_audio_file",
+                    "voice_url",
+                    "background_audio",
+                    "stt_model",
+                    "tts_model",
+                ]
+            },
+        ),
+        (
+            "Models and key",
+            {
+                "fields": [
+                    "llm_provider",
+                    "llm_model",
+                    "has_key",
+                    "llm_api_key",
+                    "clear_llm_api_key",
+                ]
+            },
+        ),
+        (
+            "Embedding",
+            {
+                "fields": ["allowed_origins"],
+                "description": 'A JSON list of URL prefixes, e.g. ["https://acme.com"]; '
+                "[] blocks the widget everywhere.",
+            },
+        ),
+        (
+            "Appearance",
+            {
+                "fields": ["widget_appearance"],
+                "description": "A JSON object of widget appearance overrides, as in the API.",
+            },
+        ),
+        ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    inlines = [HandoffTargetInline, DocumentInline]
+    actions = ["duplicate_selected", "duplicate_selected_with_key", "export_as_json"]
+
+    class Media:
+        js = ["characters/admin/handoff_autocomplete.js"]
+
+    def get_queryset(self, request):
+        # The key is never loaded (nor decrypted) for display: a NULL check says if one is set.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("llm_api_key")
+            .annotate(
+                key_is_set=ExpressionWrapper(
+                    Q(llm_api_key__isnull=False), output_field=BooleanField()
+                )
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("slug")  # the widget's public key is stable, as in the API
+        return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if is_handoff_autocomplete(request):
+            owner = request.GET.get("owner", "")
+            source = request.GET.get("source", "")
+            queryset = queryset.filter(owner_id=owner) if owner.isdigit() else queryset.none()
+            if source.isdigit():
+                queryset = queryset.exclude(pk=source)
+        return queryset, may_have_duplicates
+
+    @admin.display(description="origins")
+    def origin_count(self, obj):
+        return len(obj.allowed_origins)
+
+    @admin.display(description="has key", boolean=True)
+    def has_key(self, obj):
+        if obj is None or obj.pk is None:
+            return False
+        if hasattr(obj, "key_is_set"):
+            return obj.key_is_set
+        return obj.has_llm_api_key
+
+    @admin.display(description="preview")
+    def image_preview(self, obj):
+        if obj is None or not obj.image:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="" style="max-width: 160px; max-height: 160px;">', obj.image.url
+        )
+
+    @admin.action(description="Duplicate selected characters (without their key)")
+    def duplicate_selected(self, request, queryset):
+        self._duplicate(request, queryset, with_key=False)
+
+    @admin.action(description="Duplicate selected characters with their key")
+    def duplicate_selected_with_key(self, request, queryset):
+        self._duplicate(request, queryset, with_key=True)
+
+    def _duplicate(self, request, queryset, with_key):
+        sources = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
+            "handoff_links"
+        )
+        slugs = []
+        for source in sources:
+            duplicate = duplicate_character(source, with_key=with_key)
+            self.log_addition(request, duplicate, f"Duplicated from {source.slug}.")
+            slugs.append(duplicate.slug)
+        self.message_user(
+            request,
+            f"Created {len(slugs)} {'copy' if len(slugs) == 1 else 'copies'}: "
+            f"{', '.join(slugs)}. Documents are not copied.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Export selected characters as JSON (API representation)")
+    def export_as_json(self, request, queryset):
+        characters = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
+            Prefetch("handoff_links", queryset=HandoffTarget.objects.select_related("target")),
+            "documents",
+        )
+        data = CharacterSerializer(characters, many=True, context={"request": request}).data
+        response = JsonResponse(data, safe=False, json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="characters.json"'
+        return response
+
+
+def is_handoff_autocomplete(request):
+    """The admin's autocomplete request for HandoffTarget.target."""
+    params = request.GET
+    return (
+        request.resolver_match is not None
+        and request.resolver_match.url_name == "autocomplete"
+        and params.get("app_label") == HandoffTarget._meta.app_label
+        and params.get("model_name") == HandoffTarget._meta.model_name
+        and params.get("field_name") == "target"
+    )

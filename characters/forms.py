@@ -1,0 +1,181 @@
+"""Admin forms for characters: the model's own validators decide, as they do for the API."""
+
+import json
+
+from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
+
+from characters.models import Character, HandoffTarget
+from characters.validators import (
+    dedupe,
+    validate_allowed_origins,
+    validate_widget_appearance,
+)
+
+# The API's messages for the same handoff rules (characters/serializers/character.py).
+HANDOFF_SELF = "A character cannot hand off to itself."
+HANDOFF_DUPLICATE = "This character is already in the list."
+HANDOFF_OTHER_OWNER = "Choose one of this character's owner's characters."
+# A blank position puts the target after the numbered ones (PositiveSmallIntegerField's max).
+POSITION_AT_END = 32767
+# Mirrors the API's limit on llm_api_key.
+API_KEY_MAX_LENGTH = 500
+
+
+class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, so long appearance objects stay editable."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+class CharacterAdminForm(forms.ModelForm):
+    """The stored key never reaches the form: it is excluded from the model fields, so it is
+    neither loaded, rendered nor compared; a typed value replaces it and the checkbox clears it."""
+
+    llm_api_key = forms.CharField(
+        label="LLM API key",
+        required=False,
+        max_length=API_KEY_MAX_LENGTH,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Leave empty to keep the current key.",
+    )
+    # Declared to settle Django 6's https default now; the model's validators still apply.
+    voice_url = forms.URLField(
+        label="Voice URL",
+        required=False,
+        max_length=Character._meta.get_field("voice_url").max_length,
+        assume_scheme="https",
+    )
+    clear_llm_api_key = forms.BooleanField(
+        label="Clear key", required=False, help_text="Remove the stored key."
+    )
+
+    class Meta:
+        model = Character
+        # exclude, not fields: it keeps the model field out even where the admin lists the
+        # name (for the form field below) in its fieldsets.
+        exclude = ["llm_api_key"]  # noqa: DJ006
+        field_classes = {"allowed_origins": PrettyJSONField, "widget_appearance": PrettyJSONField}
+
+    def clean_allowed_origins(self):
+        # Model validation skips "empty" values such as {}, so the shared validator runs here.
+        value = self.cleaned_data["allowed_origins"]
+        value = [] if value is None else value
+        validate_allowed_origins(value)
+        return dedupe(value)
+
+    def clean_widget_appearance(self):
+        value = self.cleaned_data["widget_appearance"]
+        # Stored as the API stores it: the serializer's output (strings trimmed, and so on).
+        return validate_widget_appearance({} if value is None else value)
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"]
+        instance = self.instance
+        if instance.pk and owner and owner.pk != instance.owner_id:
+            sources = Character.objects.filter(handoff_links__target=instance).exclude(owner=owner)
+            slugs = sorted(sources.values_list("slug", flat=True))
+            if slugs:
+                raise ValidationError(
+                    "Other characters of the current owner hand off to this one (%(slugs)s); "
+                    "remove it from their handoff targets first.",
+                    code="handoff_source_owner",
+                    params={"slugs": ", ".join(slugs)},
+                )
+        return owner
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("llm_api_key") and cleaned_data.get("clear_llm_api_key"):
+            raise ValidationError(
+                {"clear_llm_api_key": "Either type a new key or clear the key, not both."}
+            )
+        return cleaned_data
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("llm_api_key"):
+            self.instance.llm_api_key = self.cleaned_data["llm_api_key"]
+        elif self.cleaned_data.get("clear_llm_api_key"):
+            self.instance.llm_api_key = None
+        return super().save(commit)
+
+
+class HandoffTargetAutocomplete(AutocompleteSelect):
+    """Tells the search which character is being edited, so it can leave it out; the owner
+    is added by handoff_autocomplete.js from the form's owner field."""
+
+    source_pk = None
+
+    def get_url(self):
+        url = super().get_url()
+        return f"{url}?source={self.source_pk}" if self.source_pk else url
+
+
+class HandoffTargetFormSet(forms.BaseInlineFormSet):
+    """The API's handoff rules: the owner's own characters, not itself, no duplicates.
+    Order is the position column (blank = at the end), renumbered 0..n-1 on save."""
+
+    def clean(self):
+        super().clean()
+        source = self.instance
+        seen = set()
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            target = form.cleaned_data.get("target")
+            if target is None:
+                continue
+            if source.pk and target.pk == source.pk:
+                form.add_error("target", HANDOFF_SELF)
+            elif target.pk in seen:
+                form.add_error("target", HANDOFF_DUPLICATE)
+            elif source.owner_id is not None and target.owner_id != source.owner_id:
+                form.add_error("target", HANDOFF_OTHER_OWNER)
+            seen.add(target.pk)
+
+    def validate_unique(self):
+        # Duplicates are reported by clean() with the API's message.
+        return
+
+    def save(self, commit=True):
+        saved = super().save(commit)
+        if commit:
+            self.renumber()
+        return saved
+
+    def renumber(self):
+        kept = [
+            (form.cleaned_data.get("position"), index, form.instance.pk)
+            for index, form in enumerate(self.forms)
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.instance.pk is not None
+        ]
+        kept.sort(key=lambda item: (item[0], item[1]))
+        positions = {pk: position for position, (_, _, pk) in enumerate(kept)}
+        if positions:
+            HandoffTarget.objects.filter(pk__in=positions).update(
+                position=Case(*(When(pk=pk, then=Value(p)) for pk, p in positions.items()))
+            )
+
+
+class HandoffTargetForm(forms.ModelForm):
+    class Meta:
+        model = HandoffTarget
+        fields = ["target", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False
+        self.fields["position"].help_text = "Order in the list; blank puts it at the end."
+        if self.instance.pk is None:
+            self.initial.pop("position", None)
+
+    def clean_position(self):
+        position = self.cleaned_data["position"]
+        return POSITION_AT_END if position is None else position

@@ -1,0 +1,675 @@
+"""The operators' admin: as strict as the API, and it never shows a key."""
+
+import io
+import json
+import wave
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.forms import FileField
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from PIL import Image
+
+from characters.models import Character, HandoffTarget
+from knowledge.models import Document
+from tests.conftest import PASSWORD
+
+SECRET = "sk-admin-test-secret-4f1c9a"
+CHANGELIST = reverse("admin:characters_character_changelist")
+ADD = reverse("admin:characters_character_add")
+
+SALES_AGENT = {
+    "slug": "sales-agent",
+    "name": "Sales Assistant",
+    "system_prompt": "You are an enthusiastic sales assistant for Acme Inc. Help prospects "
+    "understand our products and book demos.",
+    "greeting": "Hi there! I'm the Acme sales assistant. How can I help you today?",
+    "language": "en",
+    "llm_model": "gpt-4o",
+    "background_audio": "office",
+    "allowed_origins": ["https://acme.com"],
+    "handoff_targets": [{"slug": "support-bot"}],
+    "widget_appearance": {
+        "name": "Acme Sales",
+        "theme": {"primary_color": "#FF6B35"},
+        "forms": [
+            {
+                "id": "book-demo",
+                "title": "Book a demo",
+                "submit_url": None,
+                "fields": [
+                    {"name": "name", "label": "Your name", "type": "text", "required": True},
+                    {"name": "email", "label": "Work email", "type": "email", "required": True},
+                ],
+            }
+        ],
+    },
+}
+
+
+def change_url(character):
+    return reverse("admin:characters_character_change", args=[character.pk])
+
+
+def png_upload(name="avatar.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def wav_upload(name="voice.wav"):
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\0\0" * 800)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
+
+
+def stored_ciphertext(character):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT llm_api_key FROM characters_character WHERE id = %s", [character.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def full_character(make_character, user):
+    """A character with every field set, a handoff target and a document."""
+    target = make_character(user, slug="support-bot", name="Support Bot")
+    character = make_character(
+        user,
+        slug="sales-agent",
+        name="Sales Assistant",
+        character_type="SUPPORT_AGENT",
+        image=png_upload(),
+        system_prompt="You sell.",
+        greeting="Hello!",
+        voice_audio_file=wav_upload(),
+        voice_url="https://voices.example.com/v1",
+        language="pt-BR",
+        background_audio="cafe",
+        allowed_origins=["https://acme.com", "https://staging.acme.com"],
+        widget_appearance={"name": "Acme", "theme": {"primary_color": "#FF6B35"}},
+        stt_model="whisper-en-large",
+        tts_model="chatterbox-en-v1",
+        llm_model="gpt-4o",
+        llm_api_key=SECRET,
+    )
+    HandoffTarget.objects.create(source=character, target=target, position=0)
+    Document.objects.create(
+        character=character,
+        file=SimpleUploadedFile("faq.txt", b"Questions and answers"),
+        file_type="txt",
+        status="FAILED",
+        error="Could not parse page 3",
+    )
+    return character
+
+
+def form_payload(response):
+    """The POST body the change form would send back unchanged (files left out = kept)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(field, FileField):
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(item) for item in value]
+            else:
+                data[key] = "" if value is None else str(value)
+    return data
+
+
+def add_form_payload(admin_client, owner, **fields):
+    data = form_payload(admin_client.get(ADD))
+    data.update(owner=str(owner.pk), **fields)
+    return data
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def test_user_changelist_search_and_filters(admin_client, make_user):
+    make_user("alice@example.com")
+    make_user("bob@example.com", is_staff=True)
+    url = reverse("admin:accounts_user_changelist")
+
+    found = admin_client.get(url, {"q": "alice"}).content.decode()
+    assert "alice@example.com" in found
+    assert "bob@example.com" not in found
+
+    staff = admin_client.get(url, {"is_staff__exact": "1"}).content.decode()
+    assert "bob@example.com" in staff
+    assert "alice@example.com" not in staff
+
+    inactive = admin_client.get(url, {"is_active__exact": "0"}).content.decode()
+    assert "alice@example.com" not in inactive
+
+
+def test_user_add_form_requires_matching_passwords(admin_client, django_user_model):
+    url = reverse("admin:accounts_user_add")
+    assert admin_client.get(url).status_code == 200
+    body = {"email": "New.Operator@Example.com", "usable_password": "true"}
+
+    mismatch = admin_client.post(
+        url, {**body, "password1": "a-long-passphrase-1", "password2": "different-9"}
+    )
+    assert mismatch.status_code == 200
+    assert "password2" in mismatch.context["adminform"].form.errors
+    assert not django_user_model.objects.filter(email="new.operator@example.com").exists()
+
+    created = admin_client.post(
+        url, {**body, "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"}
+    )
+    assert created.status_code == 302
+    user = django_user_model.objects.get(email="new.operator@example.com")
+    assert user.check_password("a-long-passphrase-1")
+
+    again = admin_client.post(
+        url,
+        {
+            **body,
+            "email": "NEW.operator@example.com",
+            "password1": "another-passphrase-2",
+            "password2": "another-passphrase-2",
+        },
+    )
+    assert again.status_code == 200
+    assert "email" in again.context["adminform"].form.errors
+    assert django_user_model.objects.filter(email__iexact="new.operator@example.com").count() == 1
+
+
+def test_staff_user_logs_into_the_admin_with_their_email(client, make_user):
+    make_user("operator@example.com", is_staff=True)
+    make_user("customer@example.com")
+    login = reverse("admin:login")
+    response = client.post(login, {"username": "Operator@Example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+    client.logout()
+    response = client.post(login, {"username": "customer@example.com", "password": PASSWORD})
+    assert response.status_code == 200  # not staff: the login form again
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_user_change_form_renders(admin_client, user):
+    response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    assert response.status_code == 200
+    assert user.email in response.content.decode()
+
+
+# --- change list -----------------------------------------------------------------------------
+
+
+def test_changelist_and_change_form_render_a_full_character(admin_client, full_character):
+    listing = admin_client.get(CHANGELIST)
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert "sales-agent" in html
+    assert "owner@example.com" in html
+    assert "Support agent" in html
+
+    change = admin_client.get(change_url(full_character))
+    assert change.status_code == 200
+    html = change.content.decode()
+    assert full_character.image.url in html  # the thumbnail preview
+    assert "faq.txt" in html and "Could not parse page 3" in html  # documents inline
+    assert "https://staging.acme.com" in html
+    assert 'name="slug"' not in html  # read-only after creation
+    assert "characters/admin/handoff_autocomplete.js" in html
+
+
+def test_changelist_search(admin_client, make_character, user, other_user):
+    make_character(user, slug="alpha-bot", name="Alpha")
+    make_character(other_user, slug="beta-bot", name="Zeta Writer")
+
+    def slugs(params):
+        response = admin_client.get(CHANGELIST, params)
+        return {c.slug for c in response.context["cl"].result_list}
+
+    assert slugs({"q": "alpha"}) == {"alpha-bot"}
+    assert slugs({"q": "Zeta"}) == {"beta-bot"}
+    assert slugs({"q": "someone-else@"}) == {"beta-bot"}
+
+
+def test_changelist_filters(admin_client, make_character, user, other_user):
+    make_character(user, slug="host", character_type="PODCAST_HOST", language="fr")
+    make_character(
+        other_user, slug="teller", character_type="STORY_TELLER", background_audio="cafe"
+    )
+
+    def slugs(params):
+        response = admin_client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return [c.slug for c in response.context["cl"].result_list]
+
+    assert slugs({"character_type__exact": "PODCAST_HOST"}) == ["host"]
+    assert slugs({"language": "fr"}) == ["host"]
+    assert slugs({"background_audio__exact": "cafe"}) == ["teller"]
+    assert slugs({"owner__id__exact": str(other_user.pk)}) == ["teller"]
+    assert slugs({}) == ["teller", "host"]  # newest first
+
+
+def test_changelist_query_count_does_not_grow(
+    admin_client, make_character, make_user, full_character
+):
+    def count_queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(CHANGELIST)
+        assert response.status_code == 200
+        return len(captured), len(response.context["cl"].result_list)
+
+    queries_for_few, shown = count_queries()
+    assert shown == 2
+    for number in range(98):
+        owner = make_user()
+        character = make_character(
+            owner, allowed_origins=["https://a.example"], llm_api_key=f"sk-{number}"
+        )
+        HandoffTarget.objects.create(source=character, target=full_character)
+    queries_for_many, shown = count_queries()
+    assert shown == 100
+    assert queries_for_many == queries_for_few
+
+
+# --- the key ---------------------------------------------------------------------------------
+
+
+def test_key_never_appears_in_admin_html(admin_client, full_character):
+    ciphertext = stored_ciphertext(full_character)
+    assert ciphertext and SECRET not in ciphertext
+    change = admin_client.get(change_url(full_character))
+    admin_client.post(change_url(full_character), form_payload(change))  # a logged change
+    pages = [
+        CHANGELIST,
+        change_url(full_character),
+        reverse("admin:characters_character_history", args=[full_character.pk]),
+        reverse("admin:characters_character_delete", args=[full_character.pk]),
+        reverse("admin:index"),
+    ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert SECRET not in html, url
+        assert ciphertext not in html, url
+    assert LogEntry.objects.filter(object_id=str(full_character.pk)).exists()
+
+
+def test_key_set_keep_and_clear_through_the_form(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    assert payload["llm_api_key"] == ""
+
+    assert admin_client.post(url, {**payload, "llm_api_key": SECRET}).status_code == 302
+    character.refresh_from_db()
+    assert character.llm_api_key == SECRET
+    assert SECRET not in stored_ciphertext(character)
+
+    # An empty input keeps the key, while other fields change.
+    assert admin_client.post(url, {**payload, "name": "Renamed"}).status_code == 302
+    character.refresh_from_db()
+    assert (character.name, character.llm_api_key) == ("Renamed", SECRET)
+
+    both = admin_client.post(url, {**payload, "llm_api_key": "sk-x", "clear_llm_api_key": "on"})
+    assert both.status_code == 200
+    assert "clear_llm_api_key" in both.context["adminform"].form.errors
+    character.refresh_from_db()
+    assert character.llm_api_key == SECRET
+
+    assert admin_client.post(url, {**payload, "clear_llm_api_key": "on"}).status_code == 302
+    character.refresh_from_db()
+    assert character.llm_api_key is None
+    assert stored_ciphertext(character) is None
+
+
+def test_typed_key_is_not_echoed_back_on_a_form_error(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(
+        url, {**payload, "llm_api_key": SECRET, "allowed_origins": '["ftp://x"]'}
+    )
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+    character.refresh_from_db()
+    assert character.llm_api_key is None
+
+
+# --- the API's validation --------------------------------------------------------------------
+
+
+def api_error(auth_client, character, body):
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", body, format="json")
+    assert response.status_code == 400
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("appearance", "path"),
+    [
+        ({"theme": {"primary_color": "orange"}}, ("theme", "primary_color")),
+        ({"nmae": "typo"}, ("nmae",)),
+    ],
+)
+def test_invalid_appearance_shows_the_apis_error_and_saves_nothing(
+    admin_client, auth_client, character, appearance, path
+):
+    message = api_error(auth_client, character, {"widget_appearance": appearance})
+    message = message["widget_appearance"]
+    for key in path:
+        message = message[key]
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(
+        url, {**payload, "name": "Changed", "widget_appearance": json.dumps(appearance)}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["widget_appearance"]
+    assert f"{'.'.join(path)}: {message[0]}" in errors
+    character.refresh_from_db()
+    assert (character.name, character.widget_appearance) == ("Support Bot", {})
+
+
+@pytest.mark.parametrize(
+    "origins", [["ftp://acme.com"], ["https://user:pw@acme.com"], ["https://acme.com/?q=1"]]
+)
+def test_invalid_origin_shows_the_apis_error_and_saves_nothing(
+    admin_client, auth_client, character, origins
+):
+    message = api_error(auth_client, character, {"allowed_origins": origins})
+    message = message["allowed_origins"]["0"][0]
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(
+        url, {**payload, "name": "Changed", "allowed_origins": json.dumps(origins)}
+    )
+    assert response.status_code == 200
+    assert f"Entry 0: {message}" in response.context["adminform"].form.errors["allowed_origins"]
+    character.refresh_from_db()
+    assert (character.name, character.allowed_origins) == ("Support Bot", [])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("allowed_origins", "{}"),
+        ("allowed_origins", '"https://acme.com"'),
+        ("allowed_origins", "not json"),
+        ("widget_appearance", "[]"),
+    ],
+)
+def test_json_fields_of_the_wrong_shape_are_refused(admin_client, character, field, value):
+    url = change_url(character)
+    response = admin_client.post(url, {**form_payload(admin_client.get(url)), field: value})
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    character.refresh_from_db()
+    assert character.allowed_origins == [] and character.widget_appearance == {}
+
+
+def test_appearance_is_stored_as_the_api_stores_it(
+    admin_client, auth_client, make_character, user, character
+):
+    appearance = {"name": "  Acme  ", "theme": {"primary_color": " #FF6B35 "}}
+    via_api = make_character(user, slug="via-api")
+    response = auth_client.patch(
+        f"/api/ai-characters/{via_api.slug}/", {"widget_appearance": appearance}, format="json"
+    )
+    assert response.status_code == 200
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    payload["widget_appearance"] = json.dumps(appearance)
+    assert admin_client.post(url, payload).status_code == 302
+    via_api.refresh_from_db()
+    character.refresh_from_db()
+    assert character.widget_appearance == via_api.widget_appearance
+    assert character.widget_appearance["theme"]["primary_color"] == "#FF6B35"
+
+
+def test_origins_are_deduplicated_and_empty_input_means_blocked(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    origins = '["https://acme.com", "https://acme.com", "http://localhost:3000"]'
+    assert admin_client.post(url, {**payload, "allowed_origins": origins}).status_code == 302
+    character.refresh_from_db()
+    assert character.allowed_origins == ["https://acme.com", "http://localhost:3000"]
+
+    assert admin_client.post(url, {**payload, "allowed_origins": ""}).status_code == 302
+    character.refresh_from_db()
+    assert character.allowed_origins == []
+
+
+def test_slug_cannot_be_changed(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    assert admin_client.post(url, {**payload, "slug": "renamed"}).status_code == 302
+    character.refresh_from_db()
+    assert character.slug == "support-bot"
+
+
+# --- creating the reference's example --------------------------------------------------------
+
+
+def test_operator_creates_the_reference_sales_agent_through_the_add_form(
+    admin_client, auth_client, make_character, user
+):
+    support_bot = make_character(user, slug="support-bot", name="Support Bot")
+    example = SALES_AGENT
+    payload = add_form_payload(
+        admin_client,
+        user,
+        slug=example["slug"],
+        name=example["name"],
+        system_prompt=example["system_prompt"],
+        greeting=example["greeting"],
+        language=example["language"],
+        llm_model=example["llm_model"],
+        background_audio=example["background_audio"],
+        allowed_origins=json.dumps(example["allowed_origins"]),
+        widget_appearance=json.dumps(example["widget_appearance"]),
+        llm_api_key=SECRET,
+        image=png_upload(),
+    )
+    payload.update(
+        {
+            "handoff_links-TOTAL_FORMS": "1",
+            "handoff_links-0-target": str(support_bot.pk),
+            "handoff_links-0-position": "",
+        }
+    )
+    response = admin_client.post(ADD, payload)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    created = auth_client.get("/api/ai-characters/sales-agent/").json()
+    for field, value in example.items():
+        if field != "handoff_targets":
+            assert created[field] == value, field
+    assert created["handoff_targets"] == [{"slug": "support-bot", "name": "Support Bot"}]
+    assert created["has_llm_api_key"] is True
+    assert created["image"].startswith("http://testserver/")
+    assert Character.objects.get(slug="sales-agent").owner == user
+
+
+def test_add_form_refuses_a_taken_slug_and_a_bad_slug(admin_client, character, user):
+    for slug in ("support-bot", "Not A Slug"):
+        response = admin_client.post(ADD, add_form_payload(admin_client, user, slug=slug, name="X"))
+        assert response.status_code == 200
+        assert "slug" in response.context["adminform"].form.errors
+    assert Character.objects.count() == 1
+
+
+# --- handoff targets -------------------------------------------------------------------------
+
+
+def handoff_payload(admin_client, character, targets):
+    """The change form with its handoff inline replaced by `targets` (character or None)."""
+    payload = form_payload(admin_client.get(change_url(character)))
+    initial = int(payload["handoff_links-INITIAL_FORMS"])
+    for index in range(initial):
+        payload[f"handoff_links-{index}-DELETE"] = "on"
+    for offset, target in enumerate(targets):
+        index = initial + offset
+        payload[f"handoff_links-{index}-target"] = str(target.pk)
+        payload[f"handoff_links-{index}-position"] = ""
+    payload["handoff_links-TOTAL_FORMS"] = str(initial + len(targets))
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("itself", "A character cannot hand off to itself."),
+        ("duplicate", "This character is already in the list."),
+        ("other owner", "Choose one of this character's owner's characters."),
+    ],
+)
+def test_handoff_rules_match_the_api(
+    admin_client, make_character, user, other_user, character, case, message
+):
+    mine = make_character(user, slug="mine")
+    theirs = make_character(other_user, slug="theirs")
+    targets = {"itself": [character], "duplicate": [mine, mine], "other owner": [theirs]}[case]
+    response = admin_client.post(
+        change_url(character), handoff_payload(admin_client, character, targets)
+    )
+    assert response.status_code == 200
+    errors = [
+        e
+        for f in response.context["inline_admin_formsets"][0].formset.errors
+        for e in f.get("target", [])
+    ]
+    assert message in errors
+    assert not HandoffTarget.objects.filter(source=character).exists()
+
+
+def test_handoff_targets_keep_their_order_and_blank_goes_last(
+    admin_client, make_character, user, character
+):
+    first, second, third = (make_character(user, slug=s) for s in ("first", "second", "third"))
+    payload = handoff_payload(admin_client, character, [first, second, third])
+    payload["handoff_links-0-position"] = "5"
+    payload["handoff_links-1-position"] = "1"
+    assert admin_client.post(change_url(character), payload).status_code == 302
+    assert [t.slug for t in character.ordered_handoff_targets] == ["second", "first", "third"]
+    positions = HandoffTarget.objects.filter(source=character).values_list("position", flat=True)
+    assert sorted(positions) == [0, 1, 2]
+
+    # Editing nothing keeps the list as it is.
+    url = change_url(character)
+    assert admin_client.post(url, form_payload(admin_client.get(url))).status_code == 302
+    assert [t.slug for t in character.ordered_handoff_targets] == ["second", "first", "third"]
+
+
+def test_handoff_autocomplete_lists_only_the_owners_other_characters(
+    admin_client, make_character, user, other_user, character
+):
+    make_character(user, slug="mine")
+    make_character(other_user, slug="theirs")
+    change = admin_client.get(change_url(character)).content.decode()
+    assert f"?source={character.pk}" in change  # the widget says which character is edited
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "characters", "model_name": "handofftarget", "field_name": "target"}
+
+    def slugs(**extra):
+        response = admin_client.get(url, {**params, **extra})
+        assert response.status_code == 200
+        return {item["text"] for item in response.json()["results"]}
+
+    assert slugs(owner=user.pk, source=character.pk) == {"mine"}
+    assert slugs(owner=user.pk) == {"mine", "support-bot"}
+    assert slugs(owner=other_user.pk) == {"theirs"}
+    assert slugs() == set()  # no owner chosen yet
+
+
+def test_owner_cannot_change_while_the_old_owners_characters_hand_off_to_it(
+    admin_client, make_character, user, other_user, character
+):
+    source = make_character(user, slug="router")
+    HandoffTarget.objects.create(source=source, target=character)
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(url, {**payload, "owner": str(other_user.pk)})
+    assert response.status_code == 200
+    assert "router" in str(response.context["adminform"].form.errors["owner"])
+    character.refresh_from_db()
+    assert character.owner == user
+
+    HandoffTarget.objects.all().delete()
+    assert admin_client.post(url, {**payload, "owner": str(other_user.pk)}).status_code == 302
+    character.refresh_from_db()
+    assert character.owner == other_user
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+def file_bytes(fieldfile):
+    with fieldfile.open("rb") as handle:
+        return handle.read()
+
+
+def run_action(admin_client, action, *characters):
+    return admin_client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [str(c.pk) for c in characters]},
+    )
+
+
+def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_character):
+    assert run_action(admin_client, "duplicate_selected", full_character).status_code == 302
+    assert run_action(admin_client, "duplicate_selected", full_character).status_code == 302
+    first = Character.objects.get(slug="sales-agent-copy")
+    second = Character.objects.get(slug="sales-agent-copy-2")
+    for copy in (first, second):
+        assert copy.owner == full_character.owner
+        assert copy.llm_api_key is None
+        assert copy.system_prompt == full_character.system_prompt
+        assert copy.allowed_origins == full_character.allowed_origins
+        assert copy.widget_appearance == full_character.widget_appearance
+        assert [t.slug for t in copy.ordered_handoff_targets] == ["support-bot"]
+        assert copy.documents.count() == 0
+        # Its own files, so deleting one character never removes the other's.
+        assert copy.image.name != full_character.image.name
+        assert file_bytes(copy.image) == file_bytes(full_character.image)
+        assert copy.voice_audio_file.name != full_character.voice_audio_file.name
+    assert LogEntry.objects.filter(object_id=str(first.pk)).exists()
+
+
+def test_duplicate_with_key_copies_the_key(admin_client, full_character):
+    response = run_action(admin_client, "duplicate_selected_with_key", full_character)
+    assert response.status_code == 302
+    assert Character.objects.get(slug="sales-agent-copy").llm_api_key == SECRET
+
+
+def test_duplicate_keeps_long_slugs_within_the_limit(admin_client, make_character, user):
+    original = make_character(user, slug="x" * 64)
+    run_action(admin_client, "duplicate_selected", original)
+    assert Character.objects.filter(slug="x" * 59 + "-copy").exists()
+
+
+def test_export_gives_the_apis_representation_without_keys(
+    admin_client, auth_client, full_character
+):
+    response = run_action(admin_client, "export_as_json", full_character)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    assert SECRET not in response.content.decode()
+    exported = response.json()
+    from_api = auth_client.get("/api/ai-characters/sales-agent/").json()
+    assert exported == [from_api]
+    assert "llm_api_key" not in exported[0]
+    assert exported[0]["has_llm_api_key"] is True
