@@ -130,6 +130,14 @@ class CharacterAdmin(admin.ModelAdmin):
                 "description": "A JSON object of widget appearance overrides, as in the API.",
             },
         ),
+        (
+            "Tools",
+            {
+                "fields": ["tools", "mcp_servers"],
+                "description": "JSON lists, as in the API. Header values show as ******** ; "
+                "leave a mask in place to keep the stored value.",
+            },
+        ),
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [HandoffTargetInline, DocumentInline]

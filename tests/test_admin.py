@@ -673,3 +673,56 @@ def test_export_gives_the_apis_representation_without_keys(
     assert exported == [from_api]
     assert "llm_api_key" not in exported[0]
     assert exported[0]["has_llm_api_key"] is True
+
+
+# --- tools and MCP servers ---------------------------------------------------------------------
+
+HEADER_SECRET = "hdr-secret-9b27e1"
+TOOLS = [
+    {
+        "name": "create_ticket",
+        "kind": "http",
+        "config": {"url": "https://api.acme.com/t", "headers": {"X-Oshara-Secret": HEADER_SECRET}},
+    },
+    {"name": "search", "kind": "mcp", "config": {"server_name": "help", "tool_name": "search"}},
+]
+SERVERS = [
+    {"name": "help", "url": "https://mcp.acme.com", "headers": {"Authorization": HEADER_SECRET}}
+]
+
+
+def test_tool_header_values_never_reach_admin_html_and_survive_a_save(
+    admin_client, auth_client, character
+):
+    response = auth_client.patch(
+        f"/api/ai-characters/{character.slug}/", {"tools": TOOLS, "mcp_servers": SERVERS}
+    )
+    assert response.status_code == 200, response.json()
+    url = change_url(character)
+    page = admin_client.get(url)
+    html = page.content.decode()
+    assert HEADER_SECRET not in html
+    assert "********" in html
+
+    assert admin_client.post(url, {**form_payload(page), "name": "Renamed"}).status_code == 302
+    character.refresh_from_db()
+    assert character.name == "Renamed"
+    assert character.tools[0]["config"]["headers"] == {"X-Oshara-Secret": HEADER_SECRET}
+    assert character.mcp_servers[0]["headers"] == {"Authorization": HEADER_SECRET}
+    for path in (
+        CHANGELIST,
+        url,
+        reverse("admin:characters_character_history", args=[character.pk]),
+    ):
+        assert HEADER_SECRET not in admin_client.get(path).content.decode()
+
+
+def test_admin_tools_get_the_apis_validation(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    bad = [{"name": "1-bad name", "kind": "http", "config": {"url": "https://a.com"}}]
+    response = admin_client.post(url, {**payload, "tools": json.dumps(bad)})
+    assert response.status_code == 200
+    assert "tools" in response.context["adminform"].form.errors
+    character.refresh_from_db()
+    assert character.tools == []
