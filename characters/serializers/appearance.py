@@ -7,6 +7,7 @@ The defaults live in characters.appearance and are merged in only when the widge
 import re
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from characters.serializers.appearance_forms import form_list, text, validate_unique_form_ids
 from characters.serializers.base import (
@@ -108,6 +109,15 @@ class WidgetAppearanceSerializer(StrictSerializer):
     labels = LabelsSerializer(required=False)
     languages = LanguageSerializer(many=True, required=False, max_length=MAX_LANGUAGES)
     forms = form_list()
+
+    def run_validation(self, data=empty):
+        # The object is replaced as a whole, even by PATCH; DRF would pass the parent's
+        # `partial` down and skip every required key (a form without an id would pass).
+        if data is not empty and data is not None and getattr(self.root, "partial", False):
+            whole = WidgetAppearanceSerializer(data=data)
+            whole.is_valid(raise_exception=True)
+            return whole.validated_data
+        return super().run_validation(data)
 
     def validate_languages(self, value):
         seen, errors = set(), {}
