@@ -9,7 +9,8 @@ import re
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from characters.serializers.appearance_forms import form_list, text, validate_unique_form_ids
+from characters.serializers.appearance_fields import text
+from characters.serializers.appearance_forms import form_list, validate_unique_form_ids
 from characters.serializers.base import (
     StrictBooleanField,
     StrictChoiceField,
