@@ -105,6 +105,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
+# the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.
+WIDGET_APPEARANCE_CACHE_SECONDS = env.int("WIDGET_APPEARANCE_CACHE_SECONDS", default=3600)
+# Local development only: admit every Origin (and none) instead of each allowed_origins.
+# Independent of DJANGO_DEBUG on purpose; `manage.py check --deploy` warns when it is on.
+WIDGET_ALLOW_ANY_ORIGIN = env.bool("WIDGET_ALLOW_ANY_ORIGIN", default=False)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,65 +1,148 @@
-"""The widget appearance schema: the owner's overrides, strictly validated."""
+"""The widget appearance schema: the owner's overrides, strictly validated.
+
+Every key is optional and nothing is filled in: what is stored is exactly what the owner sent.
+The defaults live in characters.appearance and are merged in only when the widget fetches.
+"""
+
+import re
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from characters.serializers.appearance_fields import text
+from characters.serializers.appearance_forms import form_list, validate_unique_form_ids
 from characters.serializers.base import (
     StrictBooleanField,
-    StrictCharField,
     StrictChoiceField,
+    StrictIntegerField,
     StrictSerializer,
 )
-from characters.validators import validate_hex_colour
+from characters.validators import validate_hex_colour, validate_http_url, validate_language
+
+MAX_LANGUAGES = 100
+MAX_CALL_SECONDS = 24 * 60 * 60
+WIDGET_POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"]
+# A CSS font-family list; no ; { } ( ) so it cannot break out of the declaration.
+FONT_FAMILY = re.compile(r"""^[\w\s,'".-]+\Z""")
+
+
+def optional_url():
+    """ "" or an absolute http(s) URL."""
+    return text(allow_blank=True, max_length=500, validators=[validate_http_url])
+
+
+def colour():
+    return text(validators=[validate_hex_colour], max_length=9)
+
+
+def dimension(min_value, max_value):
+    return StrictIntegerField(required=False, min_value=min_value, max_value=max_value)
 
 
 class ThemeSerializer(StrictSerializer):
-    primary_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    accent_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    background_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    text_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    user_bubble_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    user_bubble_text_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    agent_bubble_color = StrictCharField(required=False, validators=[validate_hex_colour])
-    agent_bubble_text_color = StrictCharField(required=False, validators=[validate_hex_colour])
+    primary_color = colour()
+    accent_color = colour()
+    background_color = colour()
+    text_color = colour()
+    user_bubble_color = colour()
+    user_bubble_text_color = colour()
+    agent_bubble_color = colour()
+    agent_bubble_text_color = colour()
 
 
-FORM_FIELD_TYPES = [
-    "text", "email", "tel", "number", "url", "textarea",
-    "select", "radio", "checkbox", "date", "time",
-]  # fmt: skip
+class DimensionsSerializer(StrictSerializer):
+    """Pixels."""
+
+    fab_size = dimension(16, 256)
+    panel_width = dimension(200, 1600)
+    panel_height = dimension(200, 2000)
+    border_radius = dimension(0, 200)
 
 
-class FormFieldSerializer(StrictSerializer):
-    name = StrictCharField(max_length=64)
-    label = StrictCharField(required=False, allow_blank=True, max_length=200)
-    type = StrictChoiceField(FORM_FIELD_TYPES, required=False)
-    required = StrictBooleanField(required=False)
+class LayoutSerializer(StrictSerializer):
+    position = StrictChoiceField(WIDGET_POSITIONS, required=False)
+    font_family = text(max_length=200)
 
-
-class FormSerializer(StrictSerializer):
-    id = StrictCharField(max_length=64)
-    title = StrictCharField(max_length=200)
-    submit_url = StrictCharField(required=False, allow_null=True, max_length=500)
-    fields = FormFieldSerializer(many=True, required=False)
-
-    def validate_fields(self, value):
-        names = [field["name"] for field in value]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise serializers.ValidationError(f"Duplicate field names: {', '.join(duplicates)}.")
+    def validate_font_family(self, value):
+        if not FONT_FAMILY.match(value):
+            raise serializers.ValidationError(
+                'Enter a CSS font-family list such as "Inter, sans-serif" '
+                "(letters, digits, spaces, commas, quotes, dots, hyphens)."
+            )
         return value
+
+
+class LabelsSerializer(StrictSerializer):
+    idle = text(allow_blank=True)
+    connecting = text(allow_blank=True)
+    listening = text(allow_blank=True)
+    speaking = text(allow_blank=True)
+    muted = text(allow_blank=True)
+    call_ended = text(allow_blank=True)
+    transcript_placeholder = text(allow_blank=True)
+    language_label = text(allow_blank=True)
+
+
+class LanguageSerializer(StrictSerializer):
+    code = text(required=True, max_length=35, validators=[validate_language])
+    label = text(required=True, max_length=100)
+    native_label = text(allow_blank=True, max_length=100)
 
 
 class WidgetAppearanceSerializer(StrictSerializer):
-    name = StrictCharField(required=False, allow_blank=True, max_length=100)
+    name = text(allow_blank=True, max_length=100)
+    subtitle = text(allow_blank=True)
+    logo_url = optional_url()
+    fab_label = text(allow_blank=True, max_length=100)
+    fab_sublabel = text(allow_blank=True, max_length=100)
+    start_button_text = text(max_length=100)
+    powered_by_text = text(allow_blank=True, max_length=100)
+    powered_by_url = optional_url()
+    max_call_seconds = StrictIntegerField(required=False, min_value=0, max_value=MAX_CALL_SECONDS)
+    terms_url = optional_url()
+    terms_label = text(allow_blank=True, max_length=100)
+    consent_text = text(allow_blank=True, max_length=500)
+    show_audio_settings = StrictBooleanField(required=False)
+    default_language = text(max_length=35, validators=[validate_language])
     theme = ThemeSerializer(required=False)
-    forms = FormSerializer(many=True, required=False)
+    dimensions = DimensionsSerializer(required=False)
+    layout = LayoutSerializer(required=False)
+    labels = LabelsSerializer(required=False)
+    languages = LanguageSerializer(many=True, required=False, max_length=MAX_LANGUAGES)
+    forms = form_list()
+
+    def run_validation(self, data=empty):
+        # The object is replaced as a whole, even by PATCH; DRF would pass the parent's
+        # `partial` down and skip every required key (a form without an id would pass).
+        if data is not empty and data is not None and getattr(self.root, "partial", False):
+            whole = WidgetAppearanceSerializer(data=data)
+            whole.is_valid(raise_exception=True)
+            return whole.validated_data
+        return super().run_validation(data)
+
+    def validate_languages(self, value):
+        seen, errors = set(), {}
+        for index, language in enumerate(value):
+            code = language["code"].lower()
+            if code in seen:
+                errors[index] = {"code": ["This language is already listed."]}
+            seen.add(code)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
     def validate_forms(self, value):
-        ids = [form["id"] for form in value]
-        duplicates = sorted({form_id for form_id in ids if ids.count(form_id) > 1})
-        if duplicates:
-            raise serializers.ValidationError(f"Duplicate form ids: {', '.join(duplicates)}.")
-        return value
+        return validate_unique_form_ids(value)
+
+    def validate(self, attrs):
+        languages = attrs.get("languages")
+        if languages and "default_language" in attrs:
+            codes = {language["code"].lower() for language in languages}
+            if attrs["default_language"].lower() not in codes:
+                raise serializers.ValidationError(
+                    {"default_language": ["The default language must be one of `languages`."]}
+                )
+        return attrs
 
     def to_representation(self, instance):
         # What is stored is exactly the validated overrides; hand them back unchanged.

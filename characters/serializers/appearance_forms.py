@@ -1,0 +1,132 @@
+"""Forms the widget can show (and the agent can fill in as tools): `widget_appearance.forms`."""
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from characters.serializers.appearance_fields import FormFieldSerializer, text
+from characters.serializers.base import (
+    StrictBooleanField,
+    StrictChoiceField,
+    StrictSerializer,
+)
+from characters.validators import validate_http_url
+
+MAX_FORMS = 20
+MAX_FIELDS_PER_FORM = 50
+MAX_STEPS = 20
+MAX_TAGS = 20
+
+# A form id becomes a tool name (hyphens -> underscores), so it must be a valid one.
+FORM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
+
+
+def tool_name(form_id):
+    return form_id.replace("-", "_")
+
+
+def validate_submit_url(value):
+    """An absolute http(s) URL or a path on the API's host (null, managed storage, never
+    reaches validators)."""
+    if value.startswith("/") and not value.startswith("//"):
+        if any(ch.isspace() for ch in value):
+            raise serializers.ValidationError("A path must not contain spaces.")
+        return
+    try:
+        validate_http_url(value)
+    except DjangoValidationError:
+        raise serializers.ValidationError(
+            "Enter an absolute http(s) URL, a path starting with /, or null."
+        ) from None
+
+
+def form_fields(required=True):
+    return FormFieldSerializer(
+        many=True, required=required, allow_empty=False, max_length=MAX_FIELDS_PER_FORM
+    )
+
+
+class FormStepSerializer(StrictSerializer):
+    title = text(required=True)
+    fields = form_fields()
+
+
+class FormLayoutSerializer(StrictSerializer):
+    field_layout = StrictChoiceField(["stack", "grid"], required=False)
+
+
+def tag_list():
+    return serializers.ListField(
+        child=text(required=True, max_length=100), required=False, max_length=MAX_TAGS
+    )
+
+
+class FormSerializer(StrictSerializer):
+    id = text(required=True, max_length=64)
+    title = text(required=True)
+    subtitle = text(allow_blank=True, max_length=500)
+    fields = form_fields(required=False)
+    steps = FormStepSerializer(many=True, required=False, allow_empty=False, max_length=MAX_STEPS)
+    submit_url = text(allow_null=True, max_length=500, validators=[validate_submit_url])
+    submit_method = StrictChoiceField(["POST", "PUT", "PATCH"], required=False)
+    submit_label = text(max_length=100)
+    success_message = text(allow_blank=True, max_length=500)
+    disabled = StrictBooleanField(required=False)
+    topics = tag_list()
+    event_types = tag_list()
+    confirmation_topic = text(max_length=100)
+    confirmation_type = text(max_length=100)
+    layout = FormLayoutSerializer(required=False)
+
+    def validate_id(self, value):
+        if not FORM_ID.match(value):
+            raise serializers.ValidationError(
+                "Use a letter followed by up to 63 letters, digits, _ or -."
+            )
+        return value
+
+    def validate(self, attrs):
+        has_fields, has_steps = "fields" in attrs, "steps" in attrs
+        if has_fields == has_steps:
+            raise serializers.ValidationError(
+                {"non_field_errors": ['Give either "fields" or "steps" (exactly one of them).']}
+            )
+        if has_fields:
+            if errors := duplicate_name_errors(attrs["fields"], set()):
+                raise serializers.ValidationError({"fields": errors})
+        else:
+            seen, step_errors = set(), {}
+            for index, step in enumerate(attrs["steps"]):
+                if errors := duplicate_name_errors(step["fields"], seen):
+                    step_errors[index] = {"fields": errors}
+            if step_errors:
+                raise serializers.ValidationError({"steps": step_errors})
+        return attrs
+
+
+def duplicate_name_errors(fields, seen):
+    """Errors for field names already used in the form (`seen` spans every step)."""
+    errors = {}
+    for index, field in enumerate(fields):
+        if field["name"] in seen:
+            errors[index] = {"name": ["This field name is already used in the form."]}
+        seen.add(field["name"])
+    return errors
+
+
+def validate_unique_form_ids(forms):
+    """Ids must stay distinct once turned into tool names ("book-demo" vs "book_demo")."""
+    seen, errors = set(), {}
+    for index, form in enumerate(forms):
+        name = tool_name(form["id"])
+        if name in seen:
+            errors[index] = {"id": ["Another form already has this id (hyphens count as _)."]}
+        seen.add(name)
+    if errors:
+        raise serializers.ValidationError(errors)
+    return forms
+
+
+def form_list():
+    return FormSerializer(many=True, required=False, max_length=MAX_FORMS)
