@@ -43,6 +43,9 @@ def test_every_endpoint_is_documented(schema):
         "/api/auth/logout/": {"post"},
         "/api/auth/me/": {"get"},
         "/healthz": {"get"},
+        "/api/agents/{slug}/appearance/": {"get", "options"},
+        "/api/knowledge-base/{slug}/documents/": {"get", "post"},
+        "/api/knowledge-base/{slug}/documents/{id}/": {"get", "delete"},
     }.items() <= {path: set(item) for path, item in schema["paths"].items()}.items()
 
 
@@ -149,6 +152,10 @@ def test_bearer_jwt_security_and_public_operations(schema):
     for path in ("/api/auth/signup/", "/api/auth/login/", "/api/auth/refresh/"):
         assert "jwtAuth" not in str(operation(schema, path, "post").get("security", []))
     assert "security" not in schema  # nothing is secured by default
+    for method in ("get", "options"):
+        widget = operation(schema, "/api/agents/{slug}/appearance/", method)
+        assert widget["security"] == [{}]
+        assert {"403", "404"} <= set(widget["responses"])
 
 
 def test_auth_endpoints_have_their_real_bodies(schema):
