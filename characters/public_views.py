@@ -9,6 +9,7 @@ import json
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from characters import appearance_cache
 from characters.origins import origin_is_allowed
@@ -24,6 +25,7 @@ def json_error(status, detail, **headers):
     return response
 
 
+@csrf_exempt  # public and cookie-less: other methods get a JSON 405, not the CSRF page
 @transaction.non_atomic_requests
 def widget_appearance(request, slug):
     if request.method not in ("GET", "HEAD", "OPTIONS"):

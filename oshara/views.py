@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
@@ -45,6 +46,7 @@ class RedocView(SpectacularRedocView):
     template_name = "api_docs/redoc.html"
 
 
+@csrf_exempt  # token-authenticated API: a JSON 404, never the CSRF page
 @transaction.non_atomic_requests
 def api_not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not found."}, status=404)

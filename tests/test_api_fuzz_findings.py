@@ -41,3 +41,28 @@ def test_patch_still_changes_only_what_it_sends(auth_client, character):
     assert response.status_code == 200
     assert response.json()["widget_appearance"] == {"theme": {"primary_color": "#FF6B35"}}
     assert response.json()["name"] == "Support Bot"
+
+
+def test_tool_kind_of_the_wrong_type_is_400_not_500(auth_client, character):
+    tool = {"name": "A", "kind": {}, "input_schema": {}, "config": {}}
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", {"tools": [tool]})
+    assert response.status_code == 400
+    assert "kind" in item(response.json()["tools"], 0)
+
+
+def test_unsafe_methods_on_unknown_api_paths_are_json_404_not_the_csrf_page(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.delete("/api/knowledge-base/x/documents/%C2%84/", HTTP_ORIGIN="https://x.y")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unsafe_methods_on_the_widget_fetch_are_json_405_not_the_csrf_page(character):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(f"/api/agents/{character.slug}/appearance/", HTTP_ORIGIN="https://x.y")
+    assert response.status_code == 405
+    assert "detail" in response.json()

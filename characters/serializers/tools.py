@@ -140,7 +140,8 @@ class ToolSerializer(StrictSerializer):
         except serializers.ValidationError as exc:
             attrs, errors = None, dict(exc.detail)
         kind, config = data.get("kind"), data.get("config")
-        if kind in CONFIG_SERIALIZERS and isinstance(config, dict) and "config" not in errors:
+        known_kind = isinstance(kind, str) and kind in CONFIG_SERIALIZERS
+        if known_kind and isinstance(config, dict) and "config" not in errors:
             config_serializer = CONFIG_SERIALIZERS[kind](data=config)
             if config_serializer.is_valid():
                 config = config_serializer.validated_data
