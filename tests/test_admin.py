@@ -16,38 +16,11 @@ from PIL import Image
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
 from tests.conftest import PASSWORD
+from tests.reference import SALES_AGENT
 
 SECRET = "sk-admin-test-secret-4f1c9a"
 CHANGELIST = reverse("admin:characters_character_changelist")
 ADD = reverse("admin:characters_character_add")
-
-SALES_AGENT = {
-    "slug": "sales-agent",
-    "name": "Sales Assistant",
-    "system_prompt": "You are an enthusiastic sales assistant for Acme Inc. Help prospects "
-    "understand our products and book demos.",
-    "greeting": "Hi there! I'm the Acme sales assistant. How can I help you today?",
-    "language": "en",
-    "llm_model": "gpt-4o",
-    "background_audio": "office",
-    "allowed_origins": ["https://acme.com"],
-    "handoff_targets": [{"slug": "support-bot"}],
-    "widget_appearance": {
-        "name": "Acme Sales",
-        "theme": {"primary_color": "#FF6B35"},
-        "forms": [
-            {
-                "id": "book-demo",
-                "title": "Book a demo",
-                "submit_url": None,
-                "fields": [
-                    {"name": "name", "label": "Your name", "type": "text", "required": True},
-                    {"name": "email", "label": "Work email", "type": "email", "required": True},
-                ],
-            }
-        ],
-    },
-}
 
 
 def change_url(character):

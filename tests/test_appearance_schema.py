@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import modelform_factory
 
 from characters.models import Character
+from tests.reference import SALES_AGENT
 
 URL = "/api/ai-characters/support-bot/"
 
@@ -152,24 +153,7 @@ def test_strings_are_kept_verbatim(auth_client, character):
 @pytest.mark.django_db
 def test_reference_example_is_accepted(auth_client):
     body = {
-        "slug": "sales-agent",
-        "name": "Sales Assistant",
-        "allowed_origins": ["https://acme.com"],
-        "widget_appearance": {
-            "name": "Acme Sales",
-            "theme": {"primary_color": "#FF6B35"},
-            "forms": [
-                {
-                    "id": "book-demo",
-                    "title": "Book a demo",
-                    "submit_url": None,
-                    "fields": [
-                        {"name": "name", "label": "Your name", "type": "text", "required": True},
-                        {"name": "email", "label": "Work email", "type": "email", "required": True},
-                    ],
-                }
-            ],
-        },
+        key: SALES_AGENT[key] for key in ("slug", "name", "allowed_origins", "widget_appearance")
     }
     response = auth_client.post("/api/ai-characters/", body)
     assert response.status_code == 201, response.json()
