@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import ngettext
 
+from characters import revisions
 from knowledge.models import Document
 from knowledge.tasks import enqueue_processing
 from knowledge.validators import detect_document_type
@@ -64,6 +65,9 @@ class DocumentAdmin(admin.ModelAdmin):
             )
             Document.objects.filter(pk__in=requeued).update(
                 status=Document.Status.PENDING, error=""
+            )
+            revisions.bump(
+                Document.objects.filter(pk__in=requeued).values_list("character_id", flat=True)
             )
             for document_id in requeued:
                 enqueue_processing(document_id)

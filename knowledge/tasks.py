@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from characters import revisions
 from knowledge.chunking import split_into_chunks
 from knowledge.extraction import ExtractionError, extract_text
 from knowledge.models import Document, DocumentChunk
@@ -64,6 +65,9 @@ def save_result(document_id, *, status, chunks=(), error=""):
         )
         Document.objects.filter(pk=document_id).update(
             status=status, chunk_count=len(chunks), error=error
+        )
+        revisions.bump(
+            Document.objects.filter(pk=document_id).values_list("character_id", flat=True)
         )
     logger.info("Document %s %s with %d chunks", document_id, status, len(chunks))
     return str(status)
