@@ -175,7 +175,7 @@ def cacheable_user_id(request):
     if not isinstance(user, PendingUser):
         return None
     pk = get_user_model()._meta.pk
-    if api_settings.USER_ID_FIELD != pk.attname:
+    if pk.attname != api_settings.USER_ID_FIELD:
         return None
     try:
         return pk.to_python(user.user_id)

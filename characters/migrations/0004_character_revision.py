@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('characters', '0003_tool_integrations'),
+        ("characters", "0003_tool_integrations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='character',
-            name='revision',
+            model_name="character",
+            name="revision",
             field=models.UUIDField(default=uuid.uuid4, editable=False),
         ),
     ]
