@@ -6,7 +6,6 @@ from pathlib import PurePath
 
 from django.core.files import File
 
-from characters import revisions
 from characters.models import Character, HandoffTarget
 
 SLUG_MAX_LENGTH = Character._meta.get_field("slug").max_length
@@ -44,5 +43,4 @@ def duplicate_character(source, with_key=False):
         HandoffTarget(source=duplicate, target_id=link.target_id, position=link.position)
         for link in source.handoff_links.all()
     )
-    revisions.bump([duplicate.pk])
     return duplicate

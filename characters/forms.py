@@ -7,7 +7,6 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Value, When
 
-from characters import revisions
 from characters.models import Character, HandoffTarget
 from characters.validators import (
     dedupe,
@@ -163,7 +162,6 @@ class HandoffTargetFormSet(forms.BaseInlineFormSet):
             HandoffTarget.objects.filter(pk__in=positions).update(
                 position=Case(*(When(pk=pk, then=Value(p)) for pk, p in positions.items()))
             )
-            revisions.bump([self.instance.pk])
 
 
 class HandoffTargetForm(forms.ModelForm):

@@ -1,15 +1,17 @@
 """Character reads (retrieve and list) served from rendered bytes kept in the worker process.
 
-A read runs one small SQL statement: the (id, revision) of the caller's character with that
-slug, or of the caller's list page (same filter, order, limit and offset, with the total), and
-only while the owner is active. The rendered JSON of each character is then looked up in a
-bounded per-process LRU keyed by (id, revision, scheme, host); a miss is built by the normal
-view and serializer code (so the bytes are the same) and stored.
+A read runs one small SQL statement: the key of the caller's character with that slug, or of
+each character of the caller's list page (same filter, order, limit and offset, with the
+total), and only while the owner is active. A key is the character's id and revision and its
+handoff links with their targets' revisions (see characters/revisions.py). The rendered JSON
+of each character is then looked up in a bounded per-process LRU keyed by (key, scheme, host);
+a miss is built by the normal view and serializer code (so the bytes are the same) and stored
+under the key read before building it: the stored body is never older than its key.
 
 Why this is safe across worker processes: an entry is never invalidated, it just stops being
-asked for. Every change to what a character's representation shows gives it a new revision in
-the change's own transaction (characters/revisions.py), so a request reads either the old row
-and old relations or the new ones, and its key names exactly the version it read.
+asked for. Everything that changes what a character's representation shows changes its key in
+the change's own transaction, so a request whose key names the old version was answered before
+the change committed, and every later request reads the new key.
 
 Whatever the fast path cannot answer identically falls back to the normal view: no row found
 (404, the 401 of a deactivated or deleted user, an empty list or page), a user loaded the
@@ -31,7 +33,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from characters.authentication import PendingUser
 from characters.concurrency import body_etag, if_none_match
-from characters.models import Character, CharacterType
+from characters.models import Character, CharacterType, HandoffTarget
 
 MAX_ENTRIES = 5000
 LIST_PARAMETERS = {"limit", "offset", "character_type"}
@@ -95,34 +97,40 @@ class PrerenderedResponse(Response):
 def _sql():
     connection = connections[Character.objects.db]
     quote = connection.ops.quote_name
-    meta = Character._meta
+    meta, link_meta = Character._meta, HandoffTarget._meta
     user_meta = get_user_model()._meta
 
-    def column(name):
-        return quote(meta.get_field(name).column)
+    def column(name, model_meta=meta):
+        return quote(model_meta.get_field(name).column)
 
-    select = (
-        f"SELECT c.{column('id')}, c.{column('revision')}{{total}} "
-        f"FROM {quote(meta.db_table)} c INNER JOIN {quote(user_meta.db_table)} u "
-        f"ON u.{quote(user_meta.pk.column)} = c.{column('owner')} "
-        f"WHERE c.{column('owner')} = %s AND u.{quote('is_active')} = %s"
+    created, pk, revision = column("created_at"), column("id"), column("revision")
+    characters = (
+        f"{quote(meta.db_table)} c INNER JOIN {quote(user_meta.db_table)} u "
+        f"ON u.{quote(user_meta.pk.column)} = c.{column('owner')}"
     )
-    order = f" ORDER BY c.{column('created_at')} DESC, c.{column('id')} DESC"
+    owned = f"c.{column('owner')} = %s AND u.{quote('is_active')} = %s"
+    # Every handoff link of the character with its target's revision: part of the key.
+    links = (
+        f"LEFT JOIN {quote(link_meta.db_table)} l ON l.{column('source', link_meta)} = {{c}} "
+        f"LEFT JOIN {quote(meta.db_table)} t ON t.{pk} = l.{column('target', link_meta)}"
+    )
+    link_columns = (
+        f"l.{column('id', link_meta)}, l.{column('position', link_meta)}, "
+        f"l.{column('target', link_meta)}, t.{revision}"
+    )
     return {
-        "one": select.format(total="") + f" AND c.{column('slug')} = %s",
-        "page": select.format(total=", COUNT(*) OVER ()"),
+        "one": f"SELECT c.{pk}, c.{revision}, 1, {link_columns} FROM {characters} "
+        f"{links.format(c=f'c.{pk}')} WHERE {owned} AND c.{column('slug')} = %s",
+        "page_inner": f"SELECT c.{pk} AS id, c.{revision} AS revision, c.{created} AS created, "
+        f"COUNT(*) OVER () AS total FROM {characters} WHERE {owned}",
         "type": f" AND c.{column('character_type')} = %s",
-        "order": order,
+        "order": f" ORDER BY c.{created} DESC, c.{pk} DESC",
+        "page_outer": f"SELECT p.id, p.revision, p.total, {link_columns} FROM ({{inner}}) p "
+        f"{links.format(c='p.id')} ORDER BY p.created DESC, p.id DESC",
     }
 
 
 _statements = None
-
-
-def _fetch(sql, params):
-    with connections[Character.objects.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def statements():
@@ -132,31 +140,47 @@ def statements():
     return _statements
 
 
+def _fetch(sql, params):
+    with connections[Character.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _revision(value):
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _keys(rows):
+    """[(id, revision, links)] in row order, and the total (third column)."""
+    keys, links = {}, {}
+    for pk, revision, _, link, position, target, target_revision in rows:
+        keys.setdefault(pk, _revision(revision))
+        found = links.setdefault(pk, [])
+        if link is not None:
+            found.append((link, position, target, _revision(target_revision)))
+    return [(pk, revision, tuple(sorted(links[pk]))) for pk, revision in keys.items()], (
+        rows[0][2] if rows else None
+    )
 
 
 def find_one(user_id, slug):
-    """(id, revision) of the active user's character `slug`, or None."""
-    rows = _fetch(statements()["one"], [user_id, True, slug])
-    return (rows[0][0], _revision(rows[0][1])) if rows else None
+    """The key (id, revision, links) of the active user's character `slug`, or None."""
+    keys, _ = _keys(_fetch(statements()["one"], [user_id, True, slug]))
+    return keys[0] if keys else None
 
 
 def find_page(user_id, character_type, limit, offset):
-    """[(id, revision)] of the page, newest first, and the total; ([], None) when empty."""
+    """The keys of the page, newest first, and the total; ([], None) when empty."""
     sql = statements()
-    query, params = sql["page"], [user_id, True]
+    inner, params = sql["page_inner"], [user_id, True]
     if character_type is not None:
-        query += sql["type"]
+        inner += sql["type"]
         params.append(character_type)
-    query += sql["order"]
+    inner += sql["order"]
     if limit is not None:
-        query += " LIMIT %s OFFSET %s"
+        inner += " LIMIT %s OFFSET %s"
         params += [limit, offset]
-    rows = _fetch(query, params)
-    if not rows:
-        return [], None
-    return [(pk, _revision(revision)) for pk, revision, _ in rows], rows[0][2]
+    return _keys(_fetch(sql["page_outer"].format(inner=inner), params))
 
 
 # -- who may use it --------------------------------------------------------------------------
@@ -183,16 +207,17 @@ def cacheable_user_id(request):
         return None
 
 
-def entry_key(request, pk, revision):
+def entry_key(request, key):
     # Image and file URLs are absolute: built from the request's scheme and host.
-    return (pk, revision, request.scheme, request.get_host())
+    return (*key, request.scheme, request.get_host())
 
 
-def store(request, instance, data):
-    """Render one character's representation and keep it; returns (body, etag)."""
+def store(request, key, data):
+    """Render one character's representation and keep it under the key read *before* it was
+    built (so what is stored is never older than its key); returns (body, etag)."""
     body = JSONRenderer().render(data)
     entry = (body, body_etag(body))
-    entries.put(entry_key(request, instance.pk, instance.revision), entry)
+    entries.put(entry_key(request, key), entry)
     return entry
 
 
@@ -209,12 +234,11 @@ class ReadCacheMixin:
             row = find_one(user_id, kwargs[self.lookup_url_kwarg or self.lookup_field])
         if row is None:
             return super().retrieve(request, *args, **kwargs)
-        entry = entries.get(entry_key(request, *row))
+        entry = entries.get(entry_key(request, row))
         if entry is None:
             response = super().retrieve(request, *args, **kwargs)
             if response.status_code == 200 and isinstance(response, Response):
-                # Keyed by the revision the build itself read (never older than its content).
-                store(request, self.get_object(), response.data)
+                store(request, row, response.data)
             return response
         body, etag = entry
         if if_none_match(request, etag):
@@ -249,14 +273,14 @@ class ReadCacheMixin:
             headers = paginator.page_headers()
         return PrerenderedResponse(b"[" + b",".join(bodies) + b"]", headers=headers)
 
-    def page_bodies(self, request, rows):
-        found = {pk: entries.get(entry_key(request, pk, revision)) for pk, revision in rows}
-        missing = [pk for pk, entry in found.items() if entry is None]
+    def page_bodies(self, request, keys):
+        found = {key[0]: entries.get(entry_key(request, key)) for key in keys}
+        missing = {key[0]: key for key in keys if found[key[0]] is None}
         if missing:
             instances = list(self.get_queryset().filter(pk__in=missing))
             if len(instances) != len(missing):
                 return None
             data = self.get_serializer(instances, many=True).data
             for instance, item in zip(instances, data, strict=True):
-                found[instance.pk] = store(request, instance, item)
-        return [found[pk][0] for pk, _ in rows]
+                found[instance.pk] = store(request, missing[instance.pk], item)
+        return [found[key[0]][0] for key in keys]

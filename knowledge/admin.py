@@ -57,6 +57,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def requeue(self, request, queryset):
         """Failed documents, and pending ones whose task was lost; processed ones are left."""
         with transaction.atomic():
+            revisions.bump_characters_of(queryset)  # before the document locks (revisions.py)
             requeued = list(
                 queryset.select_related(None)
                 .select_for_update()
@@ -65,9 +66,6 @@ class DocumentAdmin(admin.ModelAdmin):
             )
             Document.objects.filter(pk__in=requeued).update(
                 status=Document.Status.PENDING, error=""
-            )
-            revisions.bump(
-                Document.objects.filter(pk__in=requeued).values_list("character_id", flat=True)
             )
             for document_id in requeued:
                 enqueue_processing(document_id)

@@ -47,6 +47,9 @@ def process_document(document_id):
 def save_result(document_id, *, status, chunks=(), error=""):
     """Replace the document's chunks and set its status in one transaction."""
     with transaction.atomic():
+        # Its character's revision first (characters/revisions.py: the character row is locked
+        # before the document row, as a character delete does).
+        revisions.bump_characters_of(Document.objects.filter(pk=document_id))
         # The row lock serialises concurrent runs for one document and spots a delete.
         if not Document.objects.select_for_update().filter(pk=document_id).exists():
             return "deleted"
@@ -65,9 +68,6 @@ def save_result(document_id, *, status, chunks=(), error=""):
         )
         Document.objects.filter(pk=document_id).update(
             status=status, chunk_count=len(chunks), error=error
-        )
-        revisions.bump(
-            Document.objects.filter(pk=document_id).values_list("character_id", flat=True)
         )
     logger.info("Document %s %s with %d chunks", document_id, status, len(chunks))
     return str(status)

@@ -6,7 +6,6 @@ from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
 
-from characters import revisions
 from characters.concurrency import lock_for_reference
 from characters.models import Character, HandoffTarget
 from characters.serializers.appearance import WidgetAppearanceSerializer
@@ -227,4 +226,3 @@ class CharacterSerializer(
             HandoffTarget(source=character, target=target, position=position)
             for position, target in enumerate(targets)
         )
-        revisions.bump([character.pk])
