@@ -312,3 +312,15 @@ def test_entries_are_bounded(auth_client, agents, monkeypatch):
     auth_client.get(LIST)
     assert len(read_cache.entries) == 2
     assert snapshot(auth_client.get(LIST)) == snapshot(uncached(auth_client, LIST))
+
+
+def test_link_changes_without_any_signal_are_seen(auth_client, agents, warm):
+    # QuerySet.update and bulk_create send no signal: the read query sees the links themselves.
+    sales = agents["sales"]
+    HandoffTarget.objects.bulk_create([HandoffTarget(source=sales, target=agents["host"])])
+    before = warm()
+    HandoffTarget.objects.filter(source=sales, target=agents["host"]).update(position=0)
+    HandoffTarget.objects.filter(source=sales, target=agents["support"]).update(position=1)
+    changed(auth_client, agents, before, detail("sales"))
+    shown = [t["slug"] for t in auth_client.get(detail("sales")).json()["handoff_targets"]]
+    assert shown == ["host", "support"]
