@@ -324,3 +324,14 @@ def test_link_changes_without_any_signal_are_seen(auth_client, agents, warm):
     changed(auth_client, agents, before, detail("sales"))
     shown = [t["slug"] for t in auth_client.get(detail("sales")).json()["handoff_targets"]]
     assert shown == ["host", "support"]
+
+
+@pytest.mark.parametrize("path", ["sales", LIST])
+def test_cached_reads_are_still_throttled(auth_client, agents, settings, path):
+    path = detail(path) if not path.startswith("/") else path
+    settings.API_THROTTLE_RATE = "3/minute"
+    for _ in range(3):
+        assert auth_client.get(path).status_code == 200
+    refused = auth_client.get(path)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
