@@ -6,4 +6,4 @@ class CharactersConfig(AppConfig):
     verbose_name = "AI characters"
 
     def ready(self):
-        from characters import checks, signals  # noqa: F401
+        from characters import checks, revisions, signals  # noqa: F401

@@ -44,7 +44,12 @@ class Conflict(APIException):
 
 def representation_etag(data):
     """A strong ETag over the canonical (compact) JSON rendering of a representation."""
-    return f'"{hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:40]}"'
+    return body_etag(JSONRenderer().render(data))
+
+
+def body_etag(body):
+    """The ETag of a representation already rendered as compact JSON bytes."""
+    return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
 
 
 def _strip_weak(tag):

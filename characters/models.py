@@ -1,5 +1,7 @@
 """The AI character: everything that defines a voice agent."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -80,6 +82,10 @@ class Character(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Changes whenever anything in the API representation may have changed: every save, and
+    # (same transaction) every change to its handoff links, targets or documents. The read
+    # cache keys on it (characters/revisions.py, characters/read_cache.py).
+    revision = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -90,6 +96,12 @@ class Character(models.Model):
 
     def __repr__(self):
         return f"<Character {self.slug!r}>"
+
+    def save(self, *args, **kwargs):
+        self.revision = uuid.uuid4()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

@@ -11,6 +11,9 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
     max_limit = 1000
 
     def get_paginated_response(self, data):
+        return Response(data, headers=self.page_headers())
+
+    def page_headers(self):
         links = []
         if next_url := self.get_next_link():
             links.append(f'<{next_url}>; rel="next"')
@@ -19,7 +22,7 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
         headers = {"X-Total-Count": str(self.count)}
         if links:
             headers["Link"] = ", ".join(links)
-        return Response(data, headers=headers)
+        return headers
 
     def get_paginated_response_schema(self, schema):
         return schema

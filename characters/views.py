@@ -12,6 +12,7 @@ from characters.idempotency import IdempotentCreateMixin
 from characters.models import CharacterType
 from characters.pagination import HeaderLimitOffsetPagination
 from characters.queries import characters_for_reading
+from characters.read_cache import ReadCacheMixin
 from characters.serializers import CharacterSerializer
 from oshara.schema import error_response
 
@@ -60,8 +61,11 @@ LIST_PARAMETERS = [
     destroy=extend_schema(summary="Delete a character"),
 )
 @extend_schema(tags=["characters"])
-class CharacterViewSet(IdempotentCreateMixin, ConcurrencyMixin, viewsets.ModelViewSet):
-    """The caller's own characters, addressed by slug (ETags and Idempotency-Key: see mixins)."""
+class CharacterViewSet(
+    IdempotentCreateMixin, ReadCacheMixin, ConcurrencyMixin, viewsets.ModelViewSet
+):
+    """The caller's own characters, addressed by slug (ETags, Idempotency-Key and cached reads:
+    see the mixins)."""
 
     serializer_class = CharacterSerializer
     lookup_field = "slug"

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import ngettext
 
+from characters import revisions
 from knowledge.models import Document
 from knowledge.tasks import enqueue_processing
 from knowledge.validators import detect_document_type
@@ -56,6 +57,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def requeue(self, request, queryset):
         """Failed documents, and pending ones whose task was lost; processed ones are left."""
         with transaction.atomic():
+            revisions.bump_characters_of(queryset)  # before the document locks (revisions.py)
             requeued = list(
                 queryset.select_related(None)
                 .select_for_update()

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from characters import revisions
 from knowledge.chunking import split_into_chunks
 from knowledge.extraction import ExtractionError, extract_text
 from knowledge.models import Document, DocumentChunk
@@ -46,6 +47,9 @@ def process_document(document_id):
 def save_result(document_id, *, status, chunks=(), error=""):
     """Replace the document's chunks and set its status in one transaction."""
     with transaction.atomic():
+        # Its character's revision first (characters/revisions.py: the character row is locked
+        # before the document row, as a character delete does).
+        revisions.bump_characters_of(Document.objects.filter(pk=document_id))
         # The row lock serialises concurrent runs for one document and spots a delete.
         if not Document.objects.select_for_update().filter(pk=document_id).exists():
             return "deleted"

@@ -117,3 +117,13 @@ def png_upload(name="face.png", size=(8, 8), colour="red"):
 def stored_files(root):
     """Every file under MEDIA_ROOT, relative to it."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture(autouse=True)
+def _empty_read_cache():
+    """The read cache lives in the process: every test starts without entries."""
+    from characters import read_cache
+
+    read_cache.entries.clear()
+    yield
+    read_cache.entries.clear()

@@ -130,8 +130,12 @@ def test_list_queries_do_not_grow_with_characters(auth_client, user, make_rich, 
     with CaptureQueriesContext(connection) as captured:
         response = auth_client.get("/api/ai-characters/")
     assert len(response.json()) == count
-    # The characters (joined with their active owner), their handoff targets, their documents.
-    assert select_count(captured) == 3
+    # Ids and revisions (joined with the active owner); then, none being in the read cache yet,
+    # the characters, their handoff targets, their documents.
+    assert select_count(captured) == 4
+    with CaptureQueriesContext(connection) as captured:
+        assert auth_client.get("/api/ai-characters/").content == response.content
+    assert select_count(captured) == 1  # all cached: ids and revisions only
 
 
 def test_paged_list_reads_relations_of_its_page_only(auth_client, user, make_rich):
@@ -140,14 +144,20 @@ def test_paged_list_reads_relations_of_its_page_only(auth_client, user, make_ric
         response = auth_client.get("/api/ai-characters/?limit=2&offset=1")
     assert [item["slug"] for item in response.json()] == [c.slug for c in characters[1::-1]]
     assert all(item["documents"] for item in response.json())
-    assert select_count(captured) == 4  # plus the count for X-Total-Count
+    # Ids and revisions with the total for X-Total-Count (one query), then the page's
+    # characters, handoff targets and documents.
+    assert select_count(captured) == 4
 
 
-def test_retrieve_runs_three_selects(auth_client, user, make_rich):
+def test_retrieve_runs_four_selects_then_one(auth_client, user, make_rich):
     character = make_rich(user, targets=[make_rich(user)])
     with CaptureQueriesContext(connection) as captured:
         assert auth_client.get(f"/api/ai-characters/{character.slug}/").status_code == 200
-    assert select_count(captured) == 3
+    # Id and revision; not cached yet: the character, its handoff targets, its documents.
+    assert select_count(captured) == 4
+    with CaptureQueriesContext(connection) as captured:
+        assert auth_client.get(f"/api/ai-characters/{character.slug}/").status_code == 200
+    assert select_count(captured) == 1
 
 
 @pytest.mark.parametrize(
