@@ -108,8 +108,11 @@ class ConcurrencyMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:
-            # As ATOMIC_REQUESTS would: DRF's error handling marks the open transaction for
-            # rollback, which must be this request's own, not an enclosing one.
+            if not transaction.get_connection().in_atomic_block:
+                # Reads need no transaction: autocommit saves a BEGIN and a COMMIT round trip.
+                return super().dispatch(request, *args, **kwargs)
+            # Inside someone else's transaction, a savepoint of our own: DRF's error handling
+            # marks the open transaction for rollback, which must be this request's only.
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         with files_removed_on_failure() as stored_files:
