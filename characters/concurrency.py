@@ -108,8 +108,10 @@ class ConcurrencyMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:
-            if not transaction.get_connection().in_atomic_block:
+            if request.method != "OPTIONS" and not transaction.get_connection().in_atomic_block:
                 # Reads need no transaction: autocommit saves a BEGIN and a COMMIT round trip.
+                # (OPTIONS stays in one: DRF's metadata fetches the object as for a PUT, with
+                # the row lock a PUT takes.)
                 return super().dispatch(request, *args, **kwargs)
             # Inside someone else's transaction, a savepoint of our own: DRF's error handling
             # marks the open transaction for rollback, which must be this request's only.

@@ -1,5 +1,7 @@
 """Regressions for what the schemathesis fuzz stage (.ci/fuzz) found."""
 
+import pytest
+
 REQUIRED = ["This field is required."]
 
 
@@ -66,3 +68,10 @@ def test_unsafe_methods_on_the_widget_fetch_are_json_405_not_the_csrf_page(chara
     response = client.post(f"/api/agents/{character.slug}/appearance/", HTTP_ORIGIN="https://x.y")
     assert response.status_code == 405
     assert "detail" in response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_options_on_a_character_outside_a_transaction_is_200_not_500(auth_client, character):
+    response = auth_client.options(f"/api/ai-characters/{character.slug}/")
+    assert response.status_code == 200
+    assert response.json()["name"]
