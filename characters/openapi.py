@@ -4,6 +4,8 @@
 drf-spectacular cannot see it; this postprocessing hook describes it, needing no auth.
 """
 
+from characters.validators import SLUG_PATTERN
+
 PATH = "/api/agents/{slug}/appearance/"
 
 PUBLIC_CHARACTER = {
@@ -34,7 +36,12 @@ def _header(description):
 
 
 PARAMETERS = [
-    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+    },
     {
         "name": "Origin",
         "in": "header",

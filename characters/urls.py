@@ -2,6 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from characters.public_views import widget_appearance
+from characters.validators import SLUG_PATTERN
 from characters.views import CharacterViewSet
 
 router = SimpleRouter()
@@ -10,7 +11,7 @@ router.register("ai-characters", CharacterViewSet, basename="character")
 urlpatterns = [
     *router.urls,
     re_path(
-        r"^agents/(?P<slug>[a-z0-9_-]{1,64})/appearance/$",
+        rf"^agents/(?P<slug>{SLUG_PATTERN})/appearance/$",
         widget_appearance,
         name="widget-appearance",
     ),

@@ -11,8 +11,11 @@ from PIL import Image
 
 MAX_ALLOWED_ORIGINS = 50
 
+# Also the URL pattern of every path that takes a slug: anything else is a 404 before any query.
+SLUG_PATTERN = r"[a-z0-9_-]{1,64}"
+
 validate_slug = RegexValidator(
-    r"^[a-z0-9_-]{1,64}\Z",
+    rf"^{SLUG_PATTERN}\Z",
     "Use 1-64 lower-case letters, digits, hyphens or underscores.",
     code="invalid_slug",
 )

@@ -14,6 +14,7 @@ from characters.pagination import HeaderLimitOffsetPagination
 from characters.queries import characters_for_reading
 from characters.read_cache import ReadCacheMixin
 from characters.serializers import CharacterSerializer
+from characters.validators import SLUG_PATTERN
 from oshara.schema import error_response
 
 LIST_PARAMETERS = [
@@ -69,7 +70,7 @@ class CharacterViewSet(
 
     serializer_class = CharacterSerializer
     lookup_field = "slug"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = SLUG_PATTERN
     pagination_class = HeaderLimitOffsetPagination
 
     def initialize_request(self, request, *args, **kwargs):
@@ -99,6 +100,8 @@ class CharacterViewSet(
                     {"character_type": [f'"{character_type}" is not one of: {choices}.']}
                 )
             queryset = queryset.filter(character_type=character_type)
+        if "\x00" in params.get("search", ""):
+            raise ValidationError({"search": ["Null characters are not allowed."]})
         if search := params.get("search", "").strip():
             queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
         return queryset

@@ -1,8 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from characters.validators import SLUG_PATTERN
 from knowledge.views import DocumentViewSet
 
 router = SimpleRouter()
-router.register(r"knowledge-base/(?P<slug>[^/]+)/documents", DocumentViewSet, basename="document")
+router.register(
+    rf"knowledge-base/(?P<slug>{SLUG_PATTERN})/documents", DocumentViewSet, basename="document"
+)
 
 urlpatterns = router.urls
