@@ -9,6 +9,12 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
 
     default_limit = None
     max_limit = 1000
+    # Past any real total, and within the databases' 64-bit OFFSET: a larger one is an empty
+    # page, not a database error.
+    max_offset = 2**62
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
 
     def get_paginated_response(self, data):
         return Response(data, headers=self.page_headers())

@@ -97,3 +97,13 @@ def test_search_with_a_null_character_is_400(auth_client, query):
     response = auth_client.get(f"/api/ai-characters/{query}")
     assert response.status_code == 400
     assert "search" in response.json()
+
+
+@pytest.mark.parametrize("character_type", ["", "SUPPORT_AGENT"])
+def test_an_offset_past_64_bits_is_an_empty_page(auth_client, character, character_type):
+    response = auth_client.get(
+        "/api/ai-characters/",
+        {"character_type": character_type, "offset": "1487890209913890930688", "limit": 5},
+    )
+    assert response.status_code == 200
+    assert response.json() == []
