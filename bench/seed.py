@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from accounts.models import User  # noqa: E402
 from characters.models import Character, HandoffTarget  # noqa: E402
 from oshara.views import api_not_found  # noqa: E402
+from tests.reference import SALES_AGENT  # noqa: E402
 
 BENCH_EMAIL = "bench-user@bench.invalid"
 SLUG_PREFIX = "bench-agent-"
@@ -33,21 +34,7 @@ ORIGIN = "https://acme.com"
 HOST = "127.0.0.1"
 
 # The reference's "full character with tools and appearance" example, as published.
-APPEARANCE = {
-    "name": "Acme Sales",
-    "theme": {"primary_color": "#FF6B35"},
-    "forms": [
-        {
-            "id": "book-demo",
-            "title": "Book a demo",
-            "submit_url": None,
-            "fields": [
-                {"name": "name", "label": "Your name", "type": "text", "required": True},
-                {"name": "email", "label": "Work email", "type": "email", "required": True},
-            ],
-        }
-    ],
-}
+APPEARANCE = SALES_AGENT["widget_appearance"]
 
 PROMPT_PARAGRAPHS = [
     "You are an enthusiastic sales assistant for Acme Inc. Help prospects understand our "

@@ -21,19 +21,9 @@ from characters.queries import characters_for_reading
 from characters.serializers import CharacterSerializer
 from characters.serializers.fast import fallback_paths
 from knowledge.models import Document
+from tests.reference import SALES_AGENT
 
-APPEARANCE = {
-    "name": "Acme Sales",
-    "theme": {"primary_color": "#FF6B35"},
-    "forms": [
-        {
-            "id": "book-demo",
-            "title": "Book a demo",
-            "submit_url": None,
-            "fields": [{"name": "email", "label": "Work email", "type": "email", "required": True}],
-        }
-    ],
-}
+APPEARANCE = SALES_AGENT["widget_appearance"]
 
 
 def png_bytes():
