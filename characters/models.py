@@ -5,9 +5,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from characters import integrations, validators
-from characters.fields import EncryptedTextField
-from characters.integration_fields import McpServersField, ToolsField
+from characters import validators
+from characters.crypto import EncryptedTextField
+from characters.schemas import integrations
+from characters.schemas.appearance import validate_widget_appearance
+from characters.schemas.tool_fields import McpServersField, ToolsField
 
 
 class CharacterType(models.TextChoices):
@@ -66,7 +68,7 @@ class Character(models.Model):
         blank=True,
     )
     widget_appearance = models.JSONField(
-        default=dict, blank=True, validators=[validators.validate_widget_appearance]
+        default=dict, blank=True, validators=[validate_widget_appearance]
     )
     stt_model = models.CharField(max_length=100, blank=True, default="")
     tts_model = models.CharField(max_length=100, blank=True, default="")

@@ -148,17 +148,6 @@ def validate_hex_colour(value):
         raise ValidationError("Enter a hex colour such as #6366F1.", code="invalid_colour")
 
 
-def validate_widget_appearance(value):
-    """The model-level rule: the same serializer the API uses, errors flattened to paths."""
-    from characters.serializers.appearance import WidgetAppearanceSerializer
-
-    serializer = WidgetAppearanceSerializer(data=value)
-    if not serializer.is_valid():
-        raise ValidationError(flatten_errors(serializer.errors), code="invalid_appearance")
-    # Django ignores a validator's result; the admin form stores it, as the API does.
-    return serializer.validated_data
-
-
 def flatten_errors(errors, path=""):
     """{"theme": {"primary_color": ["bad"]}} -> ["theme.primary_color: bad"]."""
     if isinstance(errors, dict):

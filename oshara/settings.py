@@ -56,8 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "oshara.middleware.RequestSizeLimitMiddleware",
-    "oshara.middleware.JSONErrorsMiddleware",
+    "oshara.http.errors.RequestSizeLimitMiddleware",
+    "oshara.http.errors.JSONErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "oshara.urls"
@@ -196,7 +196,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "oshara.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["oshara.throttling.APIUserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["oshara.http.throttling.APIUserRateThrottle"],
     # Proxies in front of the app whose X-Forwarded-For may be trusted (0: use the peer address).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oshara.schema.postprocess_multipart_forms",
-        "characters.openapi.add_widget_appearance_path",
+        "characters.api.openapi.add_widget_appearance_path",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -122,7 +122,7 @@ def stored_files(root):
 @pytest.fixture(autouse=True)
 def _empty_read_cache():
     """The read cache lives in the process: every test starts without entries."""
-    from characters import read_cache
+    from characters.api import read_cache
 
     read_cache.entries.clear()
     yield

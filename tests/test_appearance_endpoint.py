@@ -11,9 +11,9 @@ from django.forms import modelform_factory
 from django.test import Client
 from PIL import Image
 
-from characters import appearance_cache
-from characters.checks import widget_origin_gate_check
 from characters.models import Character
+from characters.widget import cache as appearance_cache
+from characters.widget.checks import widget_origin_gate_check
 
 ACME = "https://acme.com"
 URL = "/api/agents/support-bot/appearance/"

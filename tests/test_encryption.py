@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from characters.fields import DecryptionError, EncryptedTextField
+from characters.crypto import DecryptionError, EncryptedTextField
 from characters.models import Character
 from tests.test_platform import SETUP, run_python
 
@@ -193,7 +193,7 @@ def test_migrations_hold_no_key_material(settings):
     for key in settings.FERNET_KEYS:
         assert key not in text
     _name, path, _args, kwargs = Character._meta.get_field("llm_api_key").deconstruct()
-    assert path == "characters.fields.EncryptedTextField"
+    assert path == "characters.crypto.EncryptedTextField"
     assert "null" not in kwargs
 
 

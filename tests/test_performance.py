@@ -16,10 +16,10 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory
 
+from characters.api.fast import fallback_paths
+from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
-from characters.queries import characters_for_reading
-from characters.serializers import CharacterSerializer
-from characters.serializers.fast import fallback_paths
+from characters.selectors import characters_for_reading
 from knowledge.models import Document
 from tests.reference import SALES_AGENT
 

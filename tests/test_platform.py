@@ -100,7 +100,7 @@ def test_wrong_method_is_json_405(auth_client):
 
 @pytest.mark.django_db
 def test_unhandled_error_under_api_is_json_500(auth_client, monkeypatch):
-    from characters.views import CharacterViewSet
+    from characters.api.views import CharacterViewSet
 
     def explode(self, request, *args, **kwargs):
         raise RuntimeError("boom")

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from characters import read_cache
+from characters.api import read_cache
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
 from knowledge.tasks import save_result

@@ -10,7 +10,7 @@ from django.db import connection
 from django.forms import modelform_factory
 from django.utils.html import escape
 
-from characters.fields import decrypt
+from characters.crypto import decrypt
 from characters.models import Character
 
 URL = "/api/ai-characters/support-bot/"
@@ -514,7 +514,7 @@ def test_tools_survive_key_rotation(auth_client, character, settings):
     auth_client.patch(URL, example())
     settings.FERNET_KEYS = [new_key, old_key]
     assert stored(character)[0] == example()["tools"]
-    from characters.fields import get_crypter
+    from characters.crypto import get_crypter
 
     rotated = [get_crypter().rotate(token.encode()).decode() for token in raw_columns(character)]
     with connection.cursor() as cursor:

@@ -6,18 +6,12 @@ from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
 
-from characters.concurrency import lock_for_reference
+from characters.api.fast import FastRepresentationMixin
+from characters.api.tool_integrations import ToolIntegrationsMixin
 from characters.models import Character, HandoffTarget
-from characters.serializers.appearance import WidgetAppearanceSerializer
-from characters.serializers.base import (
-    RejectUnknownFieldsMixin,
-    StrictCharField,
-    StrictChoiceField,
-    StrictSerializer,
-)
-from characters.serializers.fast import FastRepresentationMixin
-from characters.serializers.tool_integrations import ToolIntegrationsMixin
-from characters.serializers.tools import mcp_servers_field, tools_field
+from characters.schemas.appearance import WidgetAppearanceSerializer
+from characters.schemas.tools import mcp_servers_field, tools_field
+from characters.services import lock_for_reference
 from characters.signals import delete_file_on_commit
 from characters.validators import (
     MAX_ALLOWED_ORIGINS,
@@ -27,6 +21,12 @@ from characters.validators import (
     validate_origin,
 )
 from knowledge.serializers import DocumentSerializer
+from oshara.http.strict import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+)
 
 # Sent as JSON text inside a multipart request.
 MULTIPART_JSON_FIELDS = (

@@ -6,15 +6,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from characters.authentication import deferred_for_reads, owner_filter, verify
-from characters.concurrency import ConcurrencyMixin
-from characters.idempotency import IdempotentCreateMixin
-from characters.models import CharacterType
-from characters.pagination import HeaderLimitOffsetPagination
-from characters.queries import characters_for_reading
-from characters.read_cache import ReadCacheMixin
-from characters.serializers import CharacterSerializer
+from characters.api.authentication import deferred_for_reads, owner_filter, verify
+from characters.api.concurrency import ConcurrencyMixin
+from characters.api.pagination import HeaderLimitOffsetPagination
+from characters.api.read_cache import ReadCacheMixin
+from characters.api.serializers import CharacterSerializer
+from characters.models import CharacterType, IdempotencyKey
+from characters.selectors import characters_for_reading
 from characters.validators import SLUG_PATTERN
+from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
 
 LIST_PARAMETERS = [
@@ -69,6 +69,7 @@ class CharacterViewSet(
     see the mixins)."""
 
     serializer_class = CharacterSerializer
+    idempotency_key_model = IdempotencyKey
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     pagination_class = HeaderLimitOffsetPagination

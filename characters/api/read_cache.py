@@ -31,9 +31,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
-from characters.authentication import PendingUser
-from characters.concurrency import body_etag, if_none_match
+from characters.api.authentication import PendingUser
 from characters.models import Character, CharacterType, HandoffTarget
+from oshara.http.conditional import body_etag, if_none_match
 
 MAX_ENTRIES = 5000
 LIST_PARAMETERS = {"limit", "offset", "character_type"}

@@ -8,13 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, Value, When
 
 from characters.models import Character, HandoffTarget
-from characters.validators import (
-    dedupe,
-    validate_allowed_origins,
-    validate_widget_appearance,
-)
+from characters.schemas.appearance import validate_widget_appearance
+from characters.validators import dedupe, validate_allowed_origins
 
-# The API's messages for the same handoff rules (characters/serializers/character.py).
+# The API's messages for the same handoff rules (characters/api/serializers.py).
 HANDOFF_SELF = "A character cannot hand off to itself."
 HANDOFF_DUPLICATE = "This character is already in the list."
 HANDOFF_OTHER_OWNER = "Choose one of this character's owner's characters."

@@ -5,6 +5,7 @@ import itertools
 from pathlib import PurePath
 
 from django.core.files import File
+from django.db import connections
 
 from characters.models import Character, HandoffTarget
 
@@ -44,3 +45,27 @@ def duplicate_character(source, with_key=False):
         for link in source.handoff_links.all()
     )
     return duplicate
+
+
+def lock_for_reference(queryset):
+    """The rows a write is about to point at, share-locked until it commits.
+
+    PostgreSQL's FOR KEY SHARE: a concurrent delete of one of them waits for our commit (and
+    then removes our link too), while ordinary edits of those rows are not blocked, so two
+    characters naming each other can be saved at once without a deadlock. A row deleted
+    while we waited drops out of the result. Other databases serialise writes anyway.
+    """
+    rows = list(queryset)
+    connection = connections[queryset.db]
+    if not rows or connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return rows
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
+            f"WHERE {quote(meta.pk.column)} = ANY(%s) FOR KEY SHARE",
+            [[row.pk for row in rows]],
+        )
+        alive = {pk for (pk,) in cursor.fetchall()}
+    return [row for row in rows if row.pk in alive]
