@@ -76,6 +76,33 @@ def validate_allowed_origins(value):
             ) from None
 
 
+# The longest LLM API key accepted (the API and the admin form alike).
+LLM_API_KEY_MAX_LENGTH = 500
+
+HANDOFF_SELF = "A character cannot hand off to itself."
+HANDOFF_DUPLICATE = "This character is already in the list."
+HANDOFF_UNKNOWN = "You have no character with this slug."
+HANDOFF_OTHER_OWNER = "Choose one of this character's owner's characters."
+
+
+def handoff_errors(source, targets):
+    """The handoff rules, {index: message}: not the source itself, no target twice.
+
+    `source` and `targets` are keys of one kind (slugs from the API, ids from the admin);
+    None stands for a target not chosen yet. Callers add their own "not found" checks.
+    """
+    errors, seen = {}, set()
+    for index, target in enumerate(targets):
+        if target is None:
+            continue
+        if source is not None and target == source:
+            errors[index] = HANDOFF_SELF
+        elif target in seen:
+            errors[index] = HANDOFF_DUPLICATE
+        seen.add(target)
+    return errors
+
+
 def dedupe(values):
     """Drop repeated entries, keeping the first occurrence's position."""
     return list(dict.fromkeys(values))

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponseNotModified, JsonResponse
 from rest_framework.exceptions import ValidationError
 
+from characters import services
 from characters.models import Character
 from characters.signals import files_removed_on_failure
 from oshara.http.conditional import (
@@ -71,11 +72,8 @@ class ConcurrencyMixin:
     def filter_queryset(self, queryset):
         # DRF's get_object() passes through here, whatever get_queryset() the view defines.
         queryset = super().filter_queryset(queryset)
-        if self.request.method == "DELETE":
-            queryset = queryset.select_for_update(of=("self",))
-        elif self.request.method in ("PUT", "PATCH"):
-            # The key does not change: FOR NO KEY UPDATE leaves FOR KEY SHARE (references) free.
-            queryset = queryset.select_for_update(no_key=True, of=("self",))
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            queryset = services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         return queryset
 
     def get_object(self):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from characters import services
 from characters.api.authentication import deferred_for_reads, owner_filter, verify
 from characters.api.concurrency import ConcurrencyMixin
 from characters.api.pagination import HeaderLimitOffsetPagination
@@ -109,3 +110,6 @@ class CharacterViewSet(
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.character_delete(instance)
