@@ -113,7 +113,7 @@ class Character(models.Model):
 
     @property
     def has_llm_api_key(self):
-        # Reads that defer the ciphertext annotate this instead (characters/queries.py).
+        # Reads that defer the ciphertext annotate this instead (characters/selectors.py).
         if "llm_api_key" not in self.__dict__ and "llm_api_key_is_set" in self.__dict__:
             return self.llm_api_key_is_set
         return bool(self.llm_api_key)

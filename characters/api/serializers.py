@@ -7,7 +7,6 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from characters import services
-from characters.api.fast import FastRepresentationMixin
 from characters.api.tool_integrations import ToolIntegrationsMixin
 from characters.models import Character
 from characters.schemas.appearance import WidgetAppearanceSerializer
@@ -84,9 +83,7 @@ class HandoffTargetSerializer(StrictSerializer):
     name = serializers.CharField(read_only=True)
 
 
-# FastRepresentationMixin: reads serialise through a compiled plan (see serializers/fast.py).
 class CharacterSerializer(
-    FastRepresentationMixin,
     ToolIntegrationsMixin,
     RejectUnknownFieldsMixin,
     serializers.ModelSerializer,

@@ -175,9 +175,6 @@ class StandaloneListField(serializers.Field):
     required keys and defaults; every item of these lists is a whole object, even in a PATCH.
     """
 
-    # Its output depends on the value alone, so serializers/fast.py may call it directly.
-    context_free_representation = True
-
     def __init__(self, item_serializer, max_length, **kwargs):
         self.item_serializer, self.max_length = item_serializer, max_length
         super().__init__(**kwargs)
