@@ -81,7 +81,7 @@ class CharacterViewSet(
         return drf_request
 
     def get_queryset(self):
-        # Relations arrive in 2 queries whatever the number of characters (see characters/selectors.py);
+        # Relations arrive in 2 queries whatever the number of characters (see selectors.py);
         # on reads the owner check doubles as the token user's check (see authentication.py).
         user = self.request.user
         queryset = characters_for_reading().filter(owner_filter(user))
