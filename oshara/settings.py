@@ -105,6 +105,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The API's read cache (characters/api/read_cache.py): rendered characters kept in each worker
+# process, at most this many bytes of JSON per process (least recently used dropped first).
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+
 # The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
 # the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.
 WIDGET_APPEARANCE_CACHE_SECONDS = env.int("WIDGET_APPEARANCE_CACHE_SECONDS", default=3600)
