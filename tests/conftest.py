@@ -4,11 +4,10 @@ import itertools
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from characters.models import Character
+from tests.helpers import PASSWORD, client_for
 
-PASSWORD = "correct-horse-battery-staple-42"
 _sequence = itertools.count(1)
 
 
@@ -63,12 +62,6 @@ def other_user(make_user):
     return make_user("someone-else@example.com")
 
 
-def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 @pytest.fixture
 def auth_client(user):
     """An API client carrying a valid access token for `user`."""
@@ -100,23 +93,6 @@ def _generous_throttle_rates(settings):
     """Tests log in and call the API many times; throttling tests set their own rates."""
     settings.AUTH_THROTTLE_RATE = "10000/minute"
     settings.API_THROTTLE_RATE = "100000/minute"
-
-
-def png_upload(name="face.png", size=(8, 8), colour="red"):
-    """A real, small PNG image as a multipart upload."""
-    import io
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def stored_files(root):
-    """Every file under MEDIA_ROOT, relative to it."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 @pytest.fixture(autouse=True)

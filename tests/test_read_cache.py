@@ -16,8 +16,7 @@ from characters.api import read_cache
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
 from knowledge.tasks import save_result
-from tests.test_admin import change_url, form_payload, handoff_payload
-from tests.test_tools import DOCUMENTED_EXAMPLE
+from tests.helpers import DOCUMENTED_EXAMPLE, change_url, form_payload, handoff_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
