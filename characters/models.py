@@ -30,6 +30,16 @@ class LLMProvider(models.TextChoices):
     OPENAI = "openai", "OpenAI"
 
 
+class CharacterQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # A bulk update changes what the rows show: they get a new revision too, so no caller
+        # can forget it (Character.save() does the same for one row).
+        kwargs.setdefault("revision", uuid.uuid4())
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+
 class Character(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters"
@@ -86,8 +96,10 @@ class Character(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Changes whenever anything in the API representation may have changed: every save, and
     # (same transaction) every change to its handoff links, targets or documents. The read
-    # cache keys on it (characters/revisions.py, characters/read_cache.py).
+    # cache keys on it (characters/revisions.py, characters/api/read_cache.py).
     revision = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    objects = CharacterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

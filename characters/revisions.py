@@ -5,9 +5,9 @@ no worker process can serve an outdated body.
 The key the read query returns for a character is its own `revision` plus, for each of its
 handoff links, (link id, position, target id, target's revision). So:
 - its own columns: Character.save() sets a new revision (characters/models.py), including
-  `save(update_fields=...)`; no code updates characters with QuerySet.update() or raw SQL
-  except `rotate_fernet_keys`, which rewrites ciphertexts whose decrypted values (the ones
-  shown) stay the same;
+  `save(update_fields=...)`, and so does QuerySet.update() on characters (CharacterQuerySet);
+  no code updates characters with raw SQL except `rotate_fernet_keys`, which rewrites
+  ciphertexts whose decrypted values (the ones shown) stay the same;
 - its handoff links (added, removed, reordered, including bulk_create and the admin inline's
   QuerySet.update of positions) and each target's slug and name (the target's own save), and a
   target deleted (its links cascade away): all seen by the read query itself, nothing to bump;

@@ -1,9 +1,9 @@
 """Reading characters: their relations prefetched (a fixed number of queries whatever the
 number of characters), the key's ciphertext left unread on reads that never show it."""
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from characters.models import Character, HandoffTarget
+from characters.models import Character, CharacterQuerySet, HandoffTarget
 
 # What the representation shows of each handoff link: its order and the target's slug, name.
 HANDOFF_LINKS = Prefetch(
@@ -14,7 +14,7 @@ HANDOFF_LINKS = Prefetch(
 )
 
 
-class CharacterReadQuerySet(QuerySet):
+class CharacterReadQuerySet(CharacterQuerySet):
     """Characters for the API: see on_empty() and without_api_key()."""
 
     _on_empty = None

@@ -333,6 +333,13 @@ def test_entries_are_bounded_in_bytes(auth_client, agents, monkeypatch, settings
     assert snapshot(auth_client.get(LIST)) == snapshot(uncached(auth_client, LIST))
 
 
+def test_a_queryset_update_of_characters_is_seen(auth_client, agents, warm):
+    before = warm()
+    Character.objects.filter(slug="sales").update(name="Renamed")
+    assert auth_client.get(detail("sales")).json()["name"] == "Renamed"
+    assert warm() != before
+
+
 def test_link_changes_without_any_signal_are_seen(auth_client, agents, warm):
     # QuerySet.update and bulk_create send no signal: the read query sees the links themselves.
     sales = agents["sales"]
