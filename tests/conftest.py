@@ -1,6 +1,7 @@
 """Shared fixtures: users, authenticated API clients and characters."""
 
 import itertools
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -30,9 +31,18 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _empty_cache(settings):
+    """Every test starts with an empty cache. On Redis, a key namespace of its own: clearing
+    the shared database would wipe what a parallel worker's test just stored (throttle counts)."""
     from django.core.cache import cache
 
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        settings.CACHES = {
+            name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4()}"}
+            for name, config in settings.CACHES.items()
+        }
+        yield
+        return
     cache.clear()
     yield
     cache.clear()
