@@ -43,9 +43,10 @@ fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwa
 schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev ## ruff, and the import rule (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
@@ -58,4 +59,4 @@ bench-profile: $(VENV)/.installed-dev ## pyinstrument profiles of retrieve and l
 	$(BIN)/python -m bench.profile $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache *.egg-info

@@ -14,8 +14,8 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
+from oshara.http.throttling import AUTH_THROTTLES
 from oshara.schema import error_response
-from oshara.throttling import AUTH_THROTTLES
 
 
 def token_pair(user):

@@ -6,4 +6,6 @@ class CharactersConfig(AppConfig):
     verbose_name = "AI characters"
 
     def ready(self):
-        from characters import checks, revisions, signals  # noqa: F401
+        from characters import signals  # noqa: F401
+        from characters.widget import checks  # noqa: F401
+        from characters.widget import signals as widget_signals  # noqa: F401

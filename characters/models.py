@@ -5,9 +5,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from characters import integrations, validators
-from characters.fields import EncryptedTextField
-from characters.integration_fields import McpServersField, ToolsField
+from characters import validators
+from characters.crypto import EncryptedTextField
+from characters.schemas import integrations
+from characters.schemas.appearance import validate_widget_appearance
+from characters.schemas.tool_fields import McpServersField, ToolsField
 
 
 class CharacterType(models.TextChoices):
@@ -26,6 +28,16 @@ class BackgroundAudio(models.TextChoices):
 
 class LLMProvider(models.TextChoices):
     OPENAI = "openai", "OpenAI"
+
+
+class CharacterQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # A bulk update changes what the rows show: they get a new revision too, so no caller
+        # can forget it (Character.save() does the same for one row).
+        kwargs.setdefault("revision", uuid.uuid4())
+        return super().update(**kwargs)
+
+    update.alters_data = True
 
 
 class Character(models.Model):
@@ -66,7 +78,7 @@ class Character(models.Model):
         blank=True,
     )
     widget_appearance = models.JSONField(
-        default=dict, blank=True, validators=[validators.validate_widget_appearance]
+        default=dict, blank=True, validators=[validate_widget_appearance]
     )
     stt_model = models.CharField(max_length=100, blank=True, default="")
     tts_model = models.CharField(max_length=100, blank=True, default="")
@@ -84,8 +96,10 @@ class Character(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Changes whenever anything in the API representation may have changed: every save, and
     # (same transaction) every change to its handoff links, targets or documents. The read
-    # cache keys on it (characters/revisions.py, characters/read_cache.py).
+    # cache keys on it (characters/revisions.py, characters/api/read_cache.py).
     revision = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    objects = CharacterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -111,7 +125,7 @@ class Character(models.Model):
 
     @property
     def has_llm_api_key(self):
-        # Reads that defer the ciphertext annotate this instead (characters/queries.py).
+        # Reads that defer the ciphertext annotate this instead (characters/selectors.py).
         if "llm_api_key" not in self.__dict__ and "llm_api_key_is_set" in self.__dict__:
             return self.llm_api_key_is_set
         return bool(self.llm_api_key)

@@ -1,17 +1,18 @@
-"""What tells the read cache (characters/read_cache.py) that a character's representation may
+"""What tells the read cache (characters/api/read_cache.py) that a character's representation may
 have changed. Everything is in the database and changes in the writing transaction itself, so
 no worker process can serve an outdated body.
 
 The key the read query returns for a character is its own `revision` plus, for each of its
 handoff links, (link id, position, target id, target's revision). So:
 - its own columns: Character.save() sets a new revision (characters/models.py), including
-  `save(update_fields=...)`; no code updates characters with QuerySet.update() or raw SQL
-  except `rotate_fernet_keys`, which rewrites ciphertexts whose decrypted values (the ones
-  shown) stay the same;
+  `save(update_fields=...)`, and so does QuerySet.update() on characters (CharacterQuerySet);
+  no code updates characters with raw SQL except `rotate_fernet_keys`, which rewrites
+  ciphertexts whose decrypted values (the ones shown) stay the same;
 - its handoff links (added, removed, reordered, including bulk_create and the admin inline's
   QuerySet.update of positions) and each target's slug and name (the target's own save), and a
   target deleted (its links cascade away): all seen by the read query itself, nothing to bump;
-- its documents: a Document saved or deleted bumps its character here; QuerySet.update()
+- its documents: a Document saved or deleted bumps its character (knowledge/signals.py:
+  knowledge depends on characters, never the reverse for receivers); QuerySet.update()
   sends no signal, so its callers call `bump()` (knowledge/tasks.py, knowledge/admin.py).
 
 No write ever updates another character's row, so two characters naming each other can still
@@ -24,11 +25,7 @@ The owner being deactivated or deleted needs no bump: the read query checks the 
 
 import uuid
 
-from django.db.models.signals import pre_delete, pre_save
-from django.dispatch import receiver
-
 from characters.models import Character
-from knowledge.models import Document
 
 
 def bump(ids):
@@ -41,18 +38,3 @@ def bump(ids):
 def bump_characters_of(documents):
     """Bump the characters of a queryset of documents (before locking or updating them)."""
     bump(documents.order_by().values_list("character_id", flat=True))
-
-
-@receiver(pre_save, sender=Document)
-def document_saved(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    ids = [instance.character_id]
-    if instance.pk is not None:  # it may be moving from another character
-        ids += Document.objects.filter(pk=instance.pk).values_list("character_id", flat=True)
-    bump(ids)
-
-
-@receiver(pre_delete, sender=Document)
-def document_deleted(sender, instance, **kwargs):
-    bump([instance.character_id])

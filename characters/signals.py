@@ -1,14 +1,13 @@
-"""Side effects of character writes: uploads follow their rows, and the widget's cached copy
-is dropped once a change commits."""
+"""Side effects of character writes: uploads follow their rows (the widget cache has its own
+receivers, characters/widget/signals.py)."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_init, post_save, pre_save
+from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
 
-from characters import appearance_cache
 from characters.models import Character
 
 _stored_files = ContextVar("stored_files", default=None)
@@ -68,23 +67,3 @@ def track_uploads_being_stored(sender, instance, raw=False, **kwargs):
             fieldfile = getattr(instance, field.attname)
             if fieldfile and not fieldfile._committed:
                 stored.track(instance, field.attname)
-
-
-@receiver(post_init, sender=Character)
-def remember_loaded_slug(sender, instance, **kwargs):
-    # A slug changed in the admin must also invalidate the entry under the old slug.
-    instance._loaded_slug = instance.__dict__.get("slug")
-
-
-@receiver(post_save, sender=Character)
-@receiver(post_delete, sender=Character)
-def invalidate_widget_appearance(sender, instance, **kwargs):
-    """Drop the widget's cached copy (characters.appearance_cache) once the change commits.
-
-    Not before: until the commit a concurrent fetch still reads the old row. `robust`, so a
-    cache outage is logged instead of failing a request whose change is already saved.
-    """
-    slugs = {instance.slug, getattr(instance, "_loaded_slug", None)} - {None}
-    for slug in slugs:
-        transaction.on_commit(lambda slug=slug: appearance_cache.invalidate(slug), robust=True)
-    instance._loaded_slug = instance.slug

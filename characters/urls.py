@@ -1,9 +1,9 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from characters.public_views import widget_appearance
+from characters.api.views import CharacterViewSet
 from characters.validators import SLUG_PATTERN
-from characters.views import CharacterViewSet
+from characters.widget.views import widget_appearance
 
 router = SimpleRouter()
 router.register("ai-characters", CharacterViewSet, basename="character")

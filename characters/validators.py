@@ -76,6 +76,33 @@ def validate_allowed_origins(value):
             ) from None
 
 
+# The longest LLM API key accepted (the API and the admin form alike).
+LLM_API_KEY_MAX_LENGTH = 500
+
+HANDOFF_SELF = "A character cannot hand off to itself."
+HANDOFF_DUPLICATE = "This character is already in the list."
+HANDOFF_UNKNOWN = "You have no character with this slug."
+HANDOFF_OTHER_OWNER = "Choose one of this character's owner's characters."
+
+
+def handoff_errors(source, targets):
+    """The handoff rules, {index: message}: not the source itself, no target twice.
+
+    `source` and `targets` are keys of one kind (slugs from the API, ids from the admin);
+    None stands for a target not chosen yet. Callers add their own "not found" checks.
+    """
+    errors, seen = {}, set()
+    for index, target in enumerate(targets):
+        if target is None:
+            continue
+        if source is not None and target == source:
+            errors[index] = HANDOFF_SELF
+        elif target in seen:
+            errors[index] = HANDOFF_DUPLICATE
+        seen.add(target)
+    return errors
+
+
 def dedupe(values):
     """Drop repeated entries, keeping the first occurrence's position."""
     return list(dict.fromkeys(values))
@@ -146,17 +173,6 @@ HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\Z")
 def validate_hex_colour(value):
     if not isinstance(value, str) or not HEX_COLOUR.match(value):
         raise ValidationError("Enter a hex colour such as #6366F1.", code="invalid_colour")
-
-
-def validate_widget_appearance(value):
-    """The model-level rule: the same serializer the API uses, errors flattened to paths."""
-    from characters.serializers.appearance import WidgetAppearanceSerializer
-
-    serializer = WidgetAppearanceSerializer(data=value)
-    if not serializer.is_valid():
-        raise ValidationError(flatten_errors(serializer.errors), code="invalid_appearance")
-    # Django ignores a validator's result; the admin form stores it, as the API does.
-    return serializer.validated_data
 
 
 def flatten_errors(errors, path=""):

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from characters.serializers.base import RejectUnknownFieldsMixin
 from knowledge.models import Document
 from knowledge.validators import detect_document_type
+from oshara.http.strict import RejectUnknownFieldsMixin
 
 
 class DocumentSerializer(serializers.ModelSerializer):

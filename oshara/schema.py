@@ -49,7 +49,7 @@ ERROR_COMPONENTS = {"Error": ERROR_SCHEMA, "ValidationError": VALIDATION_ERROR_S
 class StandaloneListFieldExtension(OpenApiSerializerFieldExtension):
     """`tools` and `mcp_servers`: an array of their item serializer's component."""
 
-    target_class = "characters.serializers.tools.StandaloneListField"
+    target_class = "characters.schemas.tools.StandaloneListField"
 
     def map_serializer_field(self, auto_schema, direction):
         item = auto_schema.resolve_serializer(self.target.item_serializer, direction)
@@ -114,7 +114,7 @@ def postprocess_multipart_forms(result, generator, request, public):
     In a multipart body a nested object is sent as dotted keys (`voice.audio_file`), and the
     fields listed in MULTIPART_JSON_FIELDS as JSON text (declared with an `encoding`).
     """
-    from characters.serializers.character import MULTIPART_JSON_FIELDS
+    from characters.api.serializers import MULTIPART_JSON_FIELDS
 
     components = result.get("components", {}).get("schemas", {})
     for path_item in result.get("paths", {}).values():
@@ -139,7 +139,7 @@ def postprocess_multipart_forms(result, generator, request, public):
 
 def flatten_form(schema, components):
     """Replace each property that refers to an object component by its dotted keys."""
-    from characters.serializers.character import MULTIPART_JSON_FIELDS
+    from characters.api.serializers import MULTIPART_JSON_FIELDS
 
     properties, required = {}, list(schema.get("required", []))
     for key, prop in schema.get("properties", {}).items():

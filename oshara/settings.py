@@ -56,8 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "oshara.middleware.RequestSizeLimitMiddleware",
-    "oshara.middleware.JSONErrorsMiddleware",
+    "oshara.http.errors.RequestSizeLimitMiddleware",
+    "oshara.http.errors.JSONErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "oshara.urls"
@@ -104,6 +104,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The API's read cache (characters/api/read_cache.py): rendered characters kept in each worker
+# process, at most this many bytes of JSON per process (least recently used dropped first).
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
 
 # The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
 # the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.
@@ -196,7 +200,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "oshara.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["oshara.throttling.APIUserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["oshara.http.throttling.APIUserRateThrottle"],
     # Proxies in front of the app whose X-Forwarded-For may be trusted (0: use the peer address).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
@@ -237,7 +241,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oshara.schema.postprocess_multipart_forms",
-        "characters.openapi.add_widget_appearance_path",
+        "characters.api.openapi.add_widget_appearance_path",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,14 +1,14 @@
 """Shared fixtures: users, authenticated API clients and characters."""
 
 import itertools
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from characters.models import Character
+from tests.helpers import PASSWORD, client_for
 
-PASSWORD = "correct-horse-battery-staple-42"
 _sequence = itertools.count(1)
 
 
@@ -31,9 +31,18 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _empty_cache(settings):
+    """Every test starts with an empty cache. On Redis, a key namespace of its own: clearing
+    the shared database would wipe what a parallel worker's test just stored (throttle counts)."""
     from django.core.cache import cache
 
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        settings.CACHES = {
+            name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4()}"}
+            for name, config in settings.CACHES.items()
+        }
+        yield
+        return
     cache.clear()
     yield
     cache.clear()
@@ -61,12 +70,6 @@ def user(make_user):
 @pytest.fixture
 def other_user(make_user):
     return make_user("someone-else@example.com")
-
-
-def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 @pytest.fixture
@@ -102,27 +105,10 @@ def _generous_throttle_rates(settings):
     settings.API_THROTTLE_RATE = "100000/minute"
 
 
-def png_upload(name="face.png", size=(8, 8), colour="red"):
-    """A real, small PNG image as a multipart upload."""
-    import io
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def stored_files(root):
-    """Every file under MEDIA_ROOT, relative to it."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
 @pytest.fixture(autouse=True)
 def _empty_read_cache():
     """The read cache lives in the process: every test starts without entries."""
-    from characters import read_cache
+    from characters.api import read_cache
 
     read_cache.entries.clear()
     yield

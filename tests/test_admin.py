@@ -8,23 +8,18 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.forms import FileField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, change_url, form_payload, handoff_payload
 from tests.reference import SALES_AGENT
 
 SECRET = "sk-admin-test-secret-4f1c9a"
 CHANGELIST = reverse("admin:characters_character_changelist")
 ADD = reverse("admin:characters_character_add")
-
-
-def change_url(character):
-    return reverse("admin:characters_character_change", args=[character.pk])
 
 
 def png_upload(name="avatar.png"):
@@ -81,28 +76,6 @@ def full_character(make_character, user):
         error="Could not parse page 3",
     )
     return character
-
-
-def form_payload(response):
-    """The POST body the change form would send back unchanged (files left out = kept)."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        forms += [inline.formset.management_form, *inline.formset.forms]
-    for form in forms:
-        for name, field in form.fields.items():
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if isinstance(field, FileField):
-                continue
-            if isinstance(value, bool):
-                if value:
-                    data[key] = "on"
-            elif isinstance(value, list | tuple):
-                data[key] = [str(item) for item in value]
-            else:
-                data[key] = "" if value is None else str(value)
-    return data
 
 
 def add_form_payload(admin_client, owner, **fields):
@@ -484,20 +457,6 @@ def test_add_form_refuses_a_taken_slug_and_a_bad_slug(admin_client, character, u
 
 
 # --- handoff targets -------------------------------------------------------------------------
-
-
-def handoff_payload(admin_client, character, targets):
-    """The change form with its handoff inline replaced by `targets` (character or None)."""
-    payload = form_payload(admin_client.get(change_url(character)))
-    initial = int(payload["handoff_links-INITIAL_FORMS"])
-    for index in range(initial):
-        payload[f"handoff_links-{index}-DELETE"] = "on"
-    for offset, target in enumerate(targets):
-        index = initial + offset
-        payload[f"handoff_links-{index}-target"] = str(target.pk)
-        payload[f"handoff_links-{index}-position"] = ""
-    payload["handoff_links-TOTAL_FORMS"] = str(initial + len(targets))
-    return payload
 
 
 @pytest.mark.parametrize(

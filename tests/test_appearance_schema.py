@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import modelform_factory
 
 from characters.models import Character
+from tests.helpers import REQUIRED, item
 from tests.reference import SALES_AGENT
 
 URL = "/api/ai-characters/support-bot/"
@@ -446,3 +447,35 @@ def test_admin_style_model_form_uses_the_same_rules(user):
     )
     assert not form.is_valid()
     assert any("layout.position" in message for message in form.errors["widget_appearance"])
+
+
+# Found by the fuzz stage (.ci/fuzz).
+
+
+def test_patch_nested_form_without_id_is_400_not_500(auth_client, character):
+    response = auth_client.patch(
+        f"/api/ai-characters/{character.slug}/",
+        {"widget_appearance": {"forms": [{"title": "Book a demo"}]}},
+    )
+    assert response.status_code == 400
+    assert item(response.json()["widget_appearance"]["forms"], 0) == {"id": REQUIRED}
+
+
+def test_patch_nested_form_field_without_name_is_400(auth_client, character):
+    form = {"id": "demo", "title": "Demo", "fields": [{"label": "Your name"}]}
+    response = auth_client.patch(
+        f"/api/ai-characters/{character.slug}/", {"widget_appearance": {"forms": [form]}}
+    )
+    assert response.status_code == 400
+    form_errors = item(response.json()["widget_appearance"]["forms"], 0)
+    assert item(form_errors["fields"], 0) == {"name": REQUIRED}
+
+
+def test_patch_still_changes_only_what_it_sends(auth_client, character):
+    response = auth_client.patch(
+        f"/api/ai-characters/{character.slug}/",
+        {"widget_appearance": {"theme": {"primary_color": "#FF6B35"}}},
+    )
+    assert response.status_code == 200
+    assert response.json()["widget_appearance"] == {"theme": {"primary_color": "#FF6B35"}}
+    assert response.json()["name"] == "Support Bot"

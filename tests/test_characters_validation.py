@@ -3,6 +3,7 @@
 import pytest
 
 from characters.models import Character
+from tests.helpers import REQUIRED, item
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,12 @@ def test_huge_body_strings_are_400_not_500(auth_client):
     response = create(auth_client, name="n" * 100_000, greeting="g" * 50_000)
     assert response.status_code == 400
     assert {"name", "greeting"} <= set(response.json())
+
+
+# Found by the fuzz stage (.ci/fuzz).
+
+
+def test_patch_handoff_target_without_slug_is_400(auth_client, character):
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", {"handoff_targets": [{}]})
+    assert response.status_code == 400
+    assert item(response.json()["handoff_targets"], 0) == {"slug": REQUIRED}

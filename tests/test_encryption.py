@@ -1,7 +1,6 @@
 """llm_api_key at rest: the encrypted field, key handling and the key-management commands."""
 
 import json
-import secrets
 from io import StringIO
 from pathlib import Path
 
@@ -10,32 +9,14 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
-from characters.fields import DecryptionError, EncryptedTextField
+from characters.crypto import DecryptionError, EncryptedTextField
 from characters.models import Character
-from tests.test_platform import SETUP, run_python
+from tests.helpers import SETUP, new_secret, raw_column, run_python
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
 STRANGER_KEY = Fernet.generate_key().decode()
-
-
-def new_secret():
-    """A distinctive plaintext, so "not in the output" means something."""
-    return f"sk-test-{secrets.token_hex(16)}"
-
-
-def raw_column(character):
-    """The llm_api_key column exactly as the database holds it."""
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote('llm_api_key')} FROM {quote(Character._meta.db_table)} "
-            f"WHERE {quote('id')} = %s",
-            [character.pk],
-        )
-        return cursor.fetchone()[0]
 
 
 def rotate(**options):
@@ -193,7 +174,7 @@ def test_migrations_hold_no_key_material(settings):
     for key in settings.FERNET_KEYS:
         assert key not in text
     _name, path, _args, kwargs = Character._meta.get_field("llm_api_key").deconstruct()
-    assert path == "characters.fields.EncryptedTextField"
+    assert path == "characters.crypto.EncryptedTextField"
     assert "null" not in kwargs
 
 

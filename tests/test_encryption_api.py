@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from characters.models import Character
-from tests.test_encryption import new_secret, raw_column
+from tests.helpers import new_secret, raw_column
 
 URL = "/api/ai-characters/"
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from characters.models import Character, IdempotencyKey
-from tests.conftest import png_upload, stored_files
+from tests.helpers import png_upload, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from knowledge.models import Document, DocumentChunk
-from tests.documents import make_docx, make_pdf, make_zip, upload, words
+from tests.helpers import make_docx, make_pdf, make_zip, upload, words
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from knowledge.chunking import split_into_chunks
 from knowledge.models import Document, DocumentChunk
 from knowledge.tasks import process_document
-from tests.documents import make_pdf, upload, words
+from tests.helpers import make_pdf, upload, words
 
 
 @pytest.mark.parametrize(

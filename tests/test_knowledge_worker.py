@@ -10,7 +10,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from knowledge.models import Document
-from tests.documents import make_pdf, upload, words
+from tests.helpers import make_pdf, upload, words
 
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 WORKER_TIMEOUT_SECONDS = 120

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from characters.models import Character
-from tests.conftest import png_upload
+from tests.helpers import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,15 @@ def test_error_bodies_are_json(auth_client):
     response = auth_client.generic("POST", URL, "{not json", content_type="application/json")
     assert response.status_code == 400
     assert "detail" in json.loads(response.content)
+
+
+# Found by the fuzz stage (.ci/fuzz).
+
+
+def test_unsafe_methods_on_unknown_api_paths_are_json_404_not_the_csrf_page(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.delete("/api/knowledge-base/x/documents/%C2%84/", HTTP_ORIGIN="https://x.y")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

@@ -5,7 +5,7 @@ from django.db import IntegrityError
 from django.db.models.signals import post_save
 
 from characters.models import Character
-from tests.conftest import png_upload, stored_files
+from tests.helpers import png_upload, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""What the fast read paths must keep: query counts, exact output, auth and ownership.
+"""What the read paths must keep: query counts, exact output, auth and ownership.
 
 Speed itself is measured by `make bench`; here, no timing: query counts that do not grow with
 the number of characters, and byte-for-byte equality with DRF's own serialisation.
@@ -16,10 +16,9 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory
 
+from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
-from characters.queries import characters_for_reading
-from characters.serializers import CharacterSerializer
-from characters.serializers.fast import fallback_paths
+from characters.selectors import characters_for_reading
 from knowledge.models import Document
 from tests.reference import SALES_AGENT
 
@@ -71,11 +70,6 @@ def drf_json(instance, request):
 
 def select_count(captured):
     return sum(1 for query in captured if query["sql"].lstrip().upper().startswith("SELECT"))
-
-
-def test_every_character_field_is_compiled():
-    # A field listed here is served by DRF's generic (slower) code: teach fast.py its type.
-    assert fallback_paths(CharacterSerializer) == []
 
 
 def test_retrieve_is_byte_identical_to_drf(auth_client, user, make_rich):

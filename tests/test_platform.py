@@ -1,25 +1,12 @@
 """Settings, health check and the JSON error contract under /api/."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import SETUP, run_python
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_python(code, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FERNET"))}
-    env["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
-    env.update(env_overrides)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
-SETUP = "import django; django.setup(); print('started')"
 
 
 def test_settings_refuse_default_secret_key_when_debug_off():
@@ -100,7 +87,7 @@ def test_wrong_method_is_json_405(auth_client):
 
 @pytest.mark.django_db
 def test_unhandled_error_under_api_is_json_500(auth_client, monkeypatch):
-    from characters.views import CharacterViewSet
+    from characters.api.views import CharacterViewSet
 
     def explode(self, request, *args, **kwargs):
         raise RuntimeError("boom")

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, connections
 
 from characters.models import Character, HandoffTarget, IdempotencyKey
-from tests.conftest import client_for, png_upload, stored_files
+from tests.helpers import client_for, png_upload, stored_files
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

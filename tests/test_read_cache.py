@@ -1,4 +1,4 @@
-"""The read cache (characters/read_cache.py): identical responses, one query on a hit, and every
+"""The read cache (characters/api/read_cache.py): identical responses, one query on a hit, and every
 change that alters a character's representation seen by the very next read.
 
 Transactional tests: revisions are bumped inside the writing transaction, so these tests let
@@ -12,12 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from characters import read_cache
+from characters.api import read_cache
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
 from knowledge.tasks import save_result
-from tests.test_admin import change_url, form_payload, handoff_payload
-from tests.test_tools import DOCUMENTED_EXAMPLE
+from tests.helpers import DOCUMENTED_EXAMPLE, change_url, form_payload, handoff_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,6 +155,21 @@ def test_indented_and_searched_reads_are_not_served_from_the_cache(auth_client, 
     assert [item["slug"] for item in searched.json()] == ["sales"]
 
 
+# --- memory ---------------------------------------------------------------------------------
+
+
+def test_the_cache_is_bounded_in_bytes():
+    bound, body = 10_000, b"x" * 1000
+    lru = read_cache.LRU(bound)
+    for number in range(100):
+        lru.put(number, (body, '"etag"'))
+    assert lru.size_bytes <= bound
+    assert len(lru) == bound // (len(body) + read_cache.ENTRY_OVERHEAD_BYTES)
+    assert lru.get(99) is not None and lru.get(0) is None  # the least recently used went
+    lru.put("huge", (b"x" * bound, '"etag"'))
+    assert lru.get("huge") is None and lru.size_bytes <= bound
+
+
 # --- ownership and authentication ------------------------------------------------------------
 
 
@@ -180,7 +194,8 @@ def test_cached_reads_still_reject_a_gone_user(auth_client, user, agents, change
         user.delete()
     response = auth_client.get(path)
     assert response.status_code == 401
-    assert response.json()["code"] == "user_inactive" if change == "deactivated" else True
+    expected = {"deactivated": "user_inactive", "deleted": "user_not_found"}[change]
+    assert response.json()["code"] == expected
 
 
 # --- every change is seen by the next read ---------------------------------------------------
@@ -307,11 +322,22 @@ def test_every_save_gives_a_new_revision(agents):
     assert Character.objects.get(pk=sales.pk).revision not in (revision, None)
 
 
-def test_entries_are_bounded(auth_client, agents, monkeypatch):
-    monkeypatch.setattr(read_cache.entries, "size", 2)
+def test_entries_are_bounded_in_bytes(auth_client, agents, monkeypatch, settings):
+    assert read_cache.entries.max_bytes == settings.READ_CACHE_MAX_BYTES
+    largest = len(auth_client.get(detail("sales")).content) + read_cache.ENTRY_OVERHEAD_BYTES
+    read_cache.entries.clear()
+    monkeypatch.setattr(read_cache.entries, "max_bytes", largest + 1)  # room for one entry
     auth_client.get(LIST)
-    assert len(read_cache.entries) == 2
+    assert len(read_cache.entries) == 1
+    assert read_cache.entries.size_bytes <= largest + 1
     assert snapshot(auth_client.get(LIST)) == snapshot(uncached(auth_client, LIST))
+
+
+def test_a_queryset_update_of_characters_is_seen(auth_client, agents, warm):
+    before = warm()
+    Character.objects.filter(slug="sales").update(name="Renamed")
+    assert auth_client.get(detail("sales")).json()["name"] == "Renamed"
+    assert warm() != before
 
 
 def test_link_changes_without_any_signal_are_seen(auth_client, agents, warm):

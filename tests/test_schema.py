@@ -9,7 +9,7 @@ from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from tests.test_platform import run_python
+from tests.helpers import run_python
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_login_is_throttled_per_email_across_addresses(api_client, settings, use
         body = {"email": user.email.upper(), "password": "wrong"}
         assert api_client.post(LOGIN, body, REMOTE_ADDR=f"10.0.1.{n}").status_code == 401
     # Even the right password, from a new address, waits: the account is under attack.
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     body = {"email": user.email, "password": PASSWORD}
     assert_throttled(api_client.post(LOGIN, body, REMOTE_ADDR="10.0.2.1"))

@@ -10,56 +10,15 @@ from django.db import connection
 from django.forms import modelform_factory
 from django.utils.html import escape
 
-from characters.fields import decrypt
+from characters.crypto import decrypt
 from characters.models import Character
+from tests.helpers import DOCUMENTED_EXAMPLE, HTTP_SECRET, MCP_SECRET, item
 
 URL = "/api/ai-characters/support-bot/"
 MASK = "********"
-HTTP_SECRET = "acme-shared-secret-4f9b2c"
-MCP_SECRET = "Bearer mcp-token-7d1e88"
 
 # The platform's documented example: an HTTP tool sending an X-Oshara-Secret header, and an
 # MCP server with a tool on it.
-DOCUMENTED_EXAMPLE = {
-    "tools": [
-        {
-            "name": "check_order_status",
-            "kind": "http",
-            "description": "Look up the status of an order by its number.",
-            "input_schema": {
-                "type": "object",
-                "properties": {"order_id": {"type": "string", "description": "Order number"}},
-                "required": ["order_id"],
-            },
-            "config": {
-                "url": "https://api.acme.com/orders/status",
-                "method": "POST",
-                "headers": {"X-Oshara-Secret": HTTP_SECRET},
-            },
-        },
-        {
-            "name": "search_help_centre",
-            "kind": "mcp",
-            "description": "Search Acme's help centre.",
-            "input_schema": {
-                "type": "object",
-                "properties": {"query": {"type": "string"}},
-                "required": ["query"],
-            },
-            "config": {"server_name": "acme-help", "tool_name": "search"},
-        },
-    ],
-    "mcp_servers": [
-        {
-            "name": "acme-help",
-            "url": "https://mcp.acme.com/mcp",
-            "transport": "streamable_http",
-            "headers": {"Authorization": MCP_SECRET},
-            "timeout_seconds": 12,
-            "is_active": True,
-        }
-    ],
-}
 
 
 def example():
@@ -514,7 +473,7 @@ def test_tools_survive_key_rotation(auth_client, character, settings):
     auth_client.patch(URL, example())
     settings.FERNET_KEYS = [new_key, old_key]
     assert stored(character)[0] == example()["tools"]
-    from characters.fields import get_crypter
+    from characters.crypto import get_crypter
 
     rotated = [get_crypter().rotate(token.encode()).decode() for token in raw_columns(character)]
     with connection.cursor() as cursor:
@@ -632,3 +591,13 @@ def test_form_applies_the_same_rules(character_with_tools):
     ]
     html = str(form)
     assert HTTP_SECRET not in html and MCP_SECRET not in html
+
+
+# Found by the fuzz stage (.ci/fuzz).
+
+
+def test_tool_kind_of_the_wrong_type_is_400_not_500(auth_client, character):
+    tool = {"name": "A", "kind": {}, "input_schema": {}, "config": {}}
+    response = auth_client.patch(f"/api/ai-characters/{character.slug}/", {"tools": [tool]})
+    assert response.status_code == 400
+    assert "kind" in item(response.json()["tools"], 0)

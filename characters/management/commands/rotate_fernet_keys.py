@@ -5,7 +5,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
-from characters.fields import EncryptedTextField, get_crypter, get_primary_fernet
+from characters.crypto import EncryptedTextField, get_crypter, get_primary_fernet
 
 MAX_LISTED_PKS = 20
 

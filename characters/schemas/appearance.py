@@ -1,23 +1,29 @@
 """The widget appearance schema: the owner's overrides, strictly validated.
 
 Every key is optional and nothing is filled in: what is stored is exactly what the owner sent.
-The defaults live in characters.appearance and are merged in only when the widget fetches.
+The defaults live in characters/widget/defaults.py and are merged in only when the widget fetches.
 """
 
 import re
 
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from characters.serializers.appearance_fields import text
-from characters.serializers.appearance_forms import form_list, validate_unique_form_ids
-from characters.serializers.base import (
+from characters.schemas.form_fields import text
+from characters.schemas.lead_forms import form_list, validate_unique_form_ids
+from characters.validators import (
+    flatten_errors,
+    validate_hex_colour,
+    validate_http_url,
+    validate_language,
+)
+from oshara.http.strict import (
     StrictBooleanField,
     StrictChoiceField,
     StrictIntegerField,
     StrictSerializer,
 )
-from characters.validators import validate_hex_colour, validate_http_url, validate_language
 
 MAX_LANGUAGES = 100
 MAX_CALL_SECONDS = 24 * 60 * 60
@@ -147,3 +153,12 @@ class WidgetAppearanceSerializer(StrictSerializer):
     def to_representation(self, instance):
         # What is stored is exactly the validated overrides; hand them back unchanged.
         return instance
+
+
+def validate_widget_appearance(value):
+    """The model-level rule: the same serializer the API uses, errors flattened to paths."""
+    serializer = WidgetAppearanceSerializer(data=value)
+    if not serializer.is_valid():
+        raise ValidationError(flatten_errors(serializer.errors), code="invalid_appearance")
+    # Django ignores a validator's result; the admin form stores it, as the API does.
+    return serializer.validated_data

@@ -6,27 +6,28 @@ from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
 
-from characters.concurrency import lock_for_reference
-from characters.models import Character, HandoffTarget
-from characters.serializers.appearance import WidgetAppearanceSerializer
-from characters.serializers.base import (
-    RejectUnknownFieldsMixin,
-    StrictCharField,
-    StrictChoiceField,
-    StrictSerializer,
-)
-from characters.serializers.fast import FastRepresentationMixin
-from characters.serializers.tool_integrations import ToolIntegrationsMixin
-from characters.serializers.tools import mcp_servers_field, tools_field
-from characters.signals import delete_file_on_commit
+from characters import services
+from characters.api.tool_integrations import ToolIntegrationsMixin
+from characters.models import Character
+from characters.schemas.appearance import WidgetAppearanceSerializer
+from characters.schemas.tools import mcp_servers_field, tools_field
 from characters.validators import (
+    HANDOFF_UNKNOWN,
+    LLM_API_KEY_MAX_LENGTH,
     MAX_ALLOWED_ORIGINS,
     dedupe,
+    handoff_errors,
     validate_audio,
     validate_http_url,
     validate_origin,
 )
 from knowledge.serializers import DocumentSerializer
+from oshara.http.strict import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+)
 
 # Sent as JSON text inside a multipart request.
 MULTIPART_JSON_FIELDS = (
@@ -36,8 +37,6 @@ MULTIPART_JSON_FIELDS = (
     "tools",
     "mcp_servers",
 )
-# A client cannot round-trip these, so PUT keeps them unless they are sent.
-KEPT_ON_PUT = {"llm_api_key", "image", "voice_audio_file"}
 
 
 def multipart_to_dict(data, file_fields):
@@ -84,9 +83,7 @@ class HandoffTargetSerializer(StrictSerializer):
     name = serializers.CharField(read_only=True)
 
 
-# FastRepresentationMixin: reads serialise through a compiled plan (see serializers/fast.py).
 class CharacterSerializer(
-    FastRepresentationMixin,
     ToolIntegrationsMixin,
     RejectUnknownFieldsMixin,
     serializers.ModelSerializer,
@@ -111,7 +108,11 @@ class CharacterSerializer(
     )
     widget_appearance = WidgetAppearanceSerializer(required=False)
     llm_api_key = StrictCharField(
-        write_only=True, required=False, allow_null=True, allow_blank=True, max_length=500
+        write_only=True,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=LLM_API_KEY_MAX_LENGTH,
     )
     has_llm_api_key = serializers.BooleanField(read_only=True)
     tools = tools_field()
@@ -166,63 +167,34 @@ class CharacterSerializer(
         slugs = [item["slug"] for item in value]
         owner = self.context["request"].user
         # Locked, so a concurrent delete of a target waits and then removes our link too.
-        targets = lock_for_reference(Character.objects.filter(owner=owner, slug__in=slugs))
+        targets = services.lock_for_reference(Character.objects.filter(owner=owner, slug__in=slugs))
         found = {c.slug: c for c in targets}
         own_slug = self.instance.slug if self.instance is not None else None
         # Keyed by position, like DRF's own errors for lists of objects.
-        errors, seen = {}, set()
+        errors = handoff_errors(own_slug, slugs)
         for index, slug in enumerate(slugs):
-            if slug == own_slug:
-                errors[index] = {"slug": ["A character cannot hand off to itself."]}
-            elif slug in seen:
-                errors[index] = {"slug": ["This character is already in the list."]}
-            elif slug not in found:
-                errors[index] = {"slug": ["You have no character with this slug."]}
-            seen.add(slug)
+            if index not in errors and slug not in found:
+                errors[index] = HANDOFF_UNKNOWN
         if errors:
-            raise serializers.ValidationError(errors)
+            raise serializers.ValidationError(
+                {index: {"slug": [message]} for index, message in sorted(errors.items())}
+            )
         return [found[slug] for slug in slugs]
 
     def create(self, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", [])
-        character = Character.objects.create(**validated_data)
-        self._set_handoff_targets(character, targets)
-        return character
+        return services.character_create(handoff_targets=targets, **validated_data)
 
     def update(self, instance, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", None)
-        if not self.partial:
-            self._reset_omitted_fields(instance, validated_data)
-            targets = targets or []
-        for name in KEPT_ON_PUT & validated_data.keys():
-            old = getattr(instance, name)
-            if hasattr(old, "storage") and old.name != validated_data[name]:
-                delete_file_on_commit(old)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        if targets is not None:
-            self._set_handoff_targets(instance, targets)
-        return instance
+        reset = () if self.partial else list(self.writable_sources())
+        return services.character_update(
+            instance, validated_data, handoff_targets=targets, reset=reset
+        )
 
-    def _reset_omitted_fields(self, instance, validated_data):
-        """PUT replaces the object: a writable field left out returns to its default."""
+    def writable_sources(self):
+        """The model fields this representation writes (PUT replaces all of them)."""
         for field in self._writable_fields:
             children = field._writable_fields if field.source == "*" else [field]
             for child in children:
-                name = child.source
-                if name in validated_data or name in KEPT_ON_PUT:
-                    continue
-                model_field = next(
-                    (f for f in Character._meta.concrete_fields if f.name == name), None
-                )
-                if model_field is not None:
-                    validated_data[name] = model_field.get_default()
-
-    @staticmethod
-    def _set_handoff_targets(character, targets):
-        HandoffTarget.objects.filter(source=character).delete()
-        HandoffTarget.objects.bulk_create(
-            HandoffTarget(source=character, target=target, position=position)
-            for position, target in enumerate(targets)
-        )
+                yield child.source

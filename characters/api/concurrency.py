@@ -10,92 +10,26 @@
 - Integrity errors from races become 400 (naming the field) or 409, never 500.
 """
 
-import hashlib
 import logging
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseNotModified, JsonResponse
-from django.utils.http import parse_etags
-from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.renderers import JSONRenderer
+from rest_framework.exceptions import ValidationError
 
+from characters import services
 from characters.models import Character
 from characters.signals import files_removed_on_failure
+from oshara.http.conditional import (
+    Conflict,
+    PreconditionFailed,
+    if_match_fails,
+    if_none_match,
+    representation_etag,
+)
 
 logger = logging.getLogger("oshara.concurrency")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = (
-        "The character has changed since you fetched it: If-Match does not match its ETag."
-    )
-    default_code = "precondition_failed"
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with a concurrent change; retry it."
-    default_code = "conflict"
-
-
-def representation_etag(data):
-    """A strong ETag over the canonical (compact) JSON rendering of a representation."""
-    return body_etag(JSONRenderer().render(data))
-
-
-def body_etag(body):
-    """The ETag of a representation already rendered as compact JSON bytes."""
-    return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-
-
-def _strip_weak(tag):
-    return tag[2:] if tag.startswith("W/") else tag
-
-
-def if_none_match(request, etag):
-    """True when the client's copy is current (weak comparison, as RFC 9110 asks)."""
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    tags = parse_etags(header)
-    return "*" in tags or etag in {_strip_weak(tag) for tag in tags}
-
-
-def if_match_fails(request, current_etag):
-    """True when If-Match is present and names no current tag (strong comparison)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return False
-    tags = parse_etags(header)
-    return "*" not in tags and current_etag not in tags
-
-
-def lock_for_reference(queryset):
-    """The rows a write is about to point at, share-locked until it commits.
-
-    PostgreSQL's FOR KEY SHARE: a concurrent delete of one of them waits for our commit (and
-    then removes our link too), while ordinary edits of those rows are not blocked, so two
-    characters naming each other can be saved at once without a deadlock. A row deleted
-    while we waited drops out of the result. Other databases serialise writes anyway.
-    """
-    rows = list(queryset)
-    connection = connections[queryset.db]
-    if not rows or connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return rows
-    meta = queryset.model._meta
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
-            f"WHERE {quote(meta.pk.column)} = ANY(%s) FOR KEY SHARE",
-            [[row.pk for row in rows]],
-        )
-        alive = {pk for (pk,) in cursor.fetchall()}
-    return [row for row in rows if row.pk in alive]
 
 
 class ConcurrencyMixin:
@@ -138,11 +72,8 @@ class ConcurrencyMixin:
     def filter_queryset(self, queryset):
         # DRF's get_object() passes through here, whatever get_queryset() the view defines.
         queryset = super().filter_queryset(queryset)
-        if self.request.method == "DELETE":
-            queryset = queryset.select_for_update(of=("self",))
-        elif self.request.method in ("PUT", "PATCH"):
-            # The key does not change: FOR NO KEY UPDATE leaves FOR KEY SHARE (references) free.
-            queryset = queryset.select_for_update(no_key=True, of=("self",))
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            queryset = services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         return queryset
 
     def get_object(self):

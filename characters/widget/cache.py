@@ -20,9 +20,9 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 
-from characters import appearance
 from characters.models import Character
-from characters.origins import allowed_origin_set
+from characters.widget import defaults as appearance
+from characters.widget.origins import allowed_origin_set
 
 logger = logging.getLogger(__name__)
 

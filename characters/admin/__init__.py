@@ -5,15 +5,15 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.http import JsonResponse
 from django.utils.html import format_html
 
-from characters.duplication import duplicate_character
-from characters.forms import (
+from characters.admin.forms import (
     CharacterAdminForm,
     HandoffTargetAutocomplete,
     HandoffTargetForm,
     HandoffTargetFormSet,
 )
+from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
-from characters.serializers import CharacterSerializer
+from characters.services import duplicate_character
 from knowledge.models import Document
 
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from characters import appearance_cache
-from characters.origins import origin_is_allowed
+from characters.widget import cache as appearance_cache
+from characters.widget.origins import origin_is_allowed
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 PREFLIGHT_MAX_AGE = "600"

@@ -6,15 +6,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from characters.authentication import deferred_for_reads, owner_filter, verify
-from characters.concurrency import ConcurrencyMixin
-from characters.idempotency import IdempotentCreateMixin
-from characters.models import CharacterType
-from characters.pagination import HeaderLimitOffsetPagination
-from characters.queries import characters_for_reading
-from characters.read_cache import ReadCacheMixin
-from characters.serializers import CharacterSerializer
+from characters import services
+from characters.api.authentication import deferred_for_reads, owner_filter, verify
+from characters.api.concurrency import ConcurrencyMixin
+from characters.api.pagination import HeaderLimitOffsetPagination
+from characters.api.read_cache import ReadCacheMixin
+from characters.api.serializers import CharacterSerializer
+from characters.models import CharacterType, IdempotencyKey
+from characters.selectors import characters_for_reading
 from characters.validators import SLUG_PATTERN
+from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
 
 LIST_PARAMETERS = [
@@ -69,6 +70,7 @@ class CharacterViewSet(
     see the mixins)."""
 
     serializer_class = CharacterSerializer
+    idempotency_key_model = IdempotencyKey
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     pagination_class = HeaderLimitOffsetPagination
@@ -79,7 +81,7 @@ class CharacterViewSet(
         return drf_request
 
     def get_queryset(self):
-        # Relations arrive in 2 queries whatever the number of characters (see queries.py);
+        # Relations arrive in 2 queries whatever the number of characters (see selectors.py);
         # on reads the owner check doubles as the token user's check (see authentication.py).
         user = self.request.user
         queryset = characters_for_reading().filter(owner_filter(user))
@@ -108,3 +110,6 @@ class CharacterViewSet(
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.character_delete(instance)

@@ -19,8 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from characters.concurrency import Conflict, representation_etag
-from characters.models import IdempotencyKey
+from oshara.http.conditional import Conflict, representation_etag
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -70,7 +69,13 @@ def replay(record, fingerprint):
 
 
 class IdempotentCreateMixin:
-    """Wraps create(): the first response to a key is stored and replayed for repeats."""
+    """Wraps create(): the first response to a key is stored and replayed for repeats.
+
+    `idempotency_key_model` is the view's model of stored keys (user, key, request_fingerprint,
+    response_status, response_body), so this module needs no app's models.
+    """
+
+    idempotency_key_model = None
 
     def create(self, request, *args, **kwargs):
         key = request.headers.get(HEADER)
@@ -82,14 +87,14 @@ class IdempotentCreateMixin:
             )
         fingerprint = request_fingerprint(request)
         expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
-        keys = IdempotencyKey.objects.filter(user=request.user)
+        keys = self.idempotency_key_model.objects.filter(user=request.user)
         keys.filter(created_at__lt=expired).delete()
 
         record = keys.filter(key=key).first()
         if record is None:
             try:
                 with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
+                    record = self.idempotency_key_model.objects.create(
                         user=request.user, key=key, request_fingerprint=fingerprint
                     )
             except IntegrityError:

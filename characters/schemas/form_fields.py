@@ -7,7 +7,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from characters.serializers.base import (
+from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,

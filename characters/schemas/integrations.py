@@ -1,66 +1,16 @@
-"""Tool integrations (`tools`, `mcp_servers`): header masking and the cross-field rules.
+"""Tool integrations (`tools`, `mcp_servers`): the model-level rules and the cross-field ones.
 
 Shared by the API serializers and the model (so by the admin). Header values are
-credentials: they are shown only as MASK, and MASK sent back means "keep the stored value".
+credentials: masked as characters/schemas/masking.py says.
 """
 
-import copy
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-MASK = "********"
-
-
-def tool_headers(tool):
-    """The headers dict of an http tool (the same object, so it can be updated in place)."""
-    config = tool.get("config") if isinstance(tool, dict) else None
-    headers = config.get("headers") if isinstance(config, dict) else None
-    return headers if isinstance(headers, dict) else {}
-
-
-def server_headers(server):
-    headers = server.get("headers") if isinstance(server, dict) else None
-    return headers if isinstance(headers, dict) else {}
-
-
-def mask_headers(items, headers_of):
-    """A deep copy of the items with every header value replaced by MASK."""
-    masked = copy.deepcopy(items)
-    for item in masked if isinstance(masked, list) else []:
-        headers = headers_of(item)
-        for name in headers:
-            headers[name] = MASK
-    return masked
-
-
-def keep_masked_headers(items, stored_items, headers_of):
-    """Replace each MASK by the stored value of that header on the stored item of that name.
-
-    Updates `items` in place. Returns one dict per item, {header name: message}, for masks
-    that have no stored value to keep (empty dicts when all is well).
-    """
-    stored = {item.get("name"): headers_of(item) for item in stored_items if isinstance(item, dict)}
-    errors = []
-    for item in items:
-        if not isinstance(item, dict):
-            errors.append({})
-            continue
-        old = stored.get(item.get("name"), {})
-        old_by_lower = {name.lower(): value for name, value in old.items()}
-        headers, item_errors = headers_of(item), {}
-        for name, value in headers.items():
-            if value != MASK:
-                continue
-            if name in old or name.lower() in old_by_lower:
-                headers[name] = old.get(name, old_by_lower.get(name.lower()))
-            else:
-                item_errors[name] = (
-                    f'"{MASK}" keeps a stored value, but this header has none yet: '
-                    "send its real value."
-                )
-        errors.append(item_errors)
-    return errors
+from characters.schemas.masking import MASK, keep_masked_headers, server_headers, tool_headers
+from characters.schemas.tools import McpServerSerializer, ToolSerializer
+from characters.validators import flatten_errors
 
 
 def duplicate_name_errors(items, what):
@@ -144,20 +94,14 @@ def form_collision_message(problem):
 
 def validate_tools(value):
     """The model-level rule for the list: its structure and unique names."""
-    from characters.serializers.tools import ToolSerializer
-
     _validate_list(value, ToolSerializer, "tool")
 
 
 def validate_mcp_servers(value):
-    from characters.serializers.tools import McpServerSerializer
-
     _validate_list(value, McpServerSerializer, "MCP server")
 
 
 def _validate_list(value, serializer_class, what):
-    from characters.validators import flatten_errors
-
     serializer = serializer_class(data=value, many=True)
     if not serializer.is_valid():
         raise ValidationError(flatten_errors(serializer.errors), code="invalid")
@@ -178,8 +122,6 @@ def clean_tool_integrations(character):
     Forms (the admin) show header values masked, so what they send back holds MASK where
     the stored value is to be kept; it is swapped back here, against the saved row.
     """
-    from characters.serializers.tools import McpServerSerializer, ToolSerializer
-
     errors = _keep_masked_headers_of_saved_row(character)
     tools = normalized(character.tools, ToolSerializer)
     servers = normalized(character.mcp_servers, McpServerSerializer)

@@ -8,20 +8,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, Value, When
 
 from characters.models import Character, HandoffTarget
+from characters.schemas.appearance import validate_widget_appearance
 from characters.validators import (
-    dedupe,
+    HANDOFF_OTHER_OWNER,
+    LLM_API_KEY_MAX_LENGTH,
+    handoff_errors,
     validate_allowed_origins,
-    validate_widget_appearance,
 )
 
-# The API's messages for the same handoff rules (characters/serializers/character.py).
-HANDOFF_SELF = "A character cannot hand off to itself."
-HANDOFF_DUPLICATE = "This character is already in the list."
-HANDOFF_OTHER_OWNER = "Choose one of this character's owner's characters."
 # A blank position puts the target after the numbered ones (PositiveSmallIntegerField's max).
 POSITION_AT_END = 32767
-# Mirrors the API's limit on llm_api_key.
-API_KEY_MAX_LENGTH = 500
 
 
 class PrettyJSONField(forms.JSONField):
@@ -40,7 +36,7 @@ class CharacterAdminForm(forms.ModelForm):
     llm_api_key = forms.CharField(
         label="LLM API key",
         required=False,
-        max_length=API_KEY_MAX_LENGTH,
+        max_length=LLM_API_KEY_MAX_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the current key.",
     )
@@ -67,7 +63,7 @@ class CharacterAdminForm(forms.ModelForm):
         value = self.cleaned_data["allowed_origins"]
         value = [] if value is None else value
         validate_allowed_origins(value)
-        return dedupe(value)
+        return value  # de-duplicated by Character.clean(), as for every caller
 
     def clean_widget_appearance(self):
         value = self.cleaned_data["widget_appearance"]
@@ -123,20 +119,20 @@ class HandoffTargetFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         source = self.instance
-        seen = set()
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            target = form.cleaned_data.get("target")
-            if target is None:
-                continue
-            if source.pk and target.pk == source.pk:
-                form.add_error("target", HANDOFF_SELF)
-            elif target.pk in seen:
-                form.add_error("target", HANDOFF_DUPLICATE)
+        forms = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("target") is not None
+        ]
+        targets = [form.cleaned_data["target"] for form in forms]
+        errors = handoff_errors(source.pk, [target.pk for target in targets])
+        for index, (form, target) in enumerate(zip(forms, targets, strict=True)):
+            if index in errors:
+                form.add_error("target", errors[index])
             elif source.owner_id is not None and target.owner_id != source.owner_id:
                 form.add_error("target", HANDOFF_OTHER_OWNER)
-            seen.add(target.pk)
 
     def validate_unique(self):
         # Duplicates are reported by clean() with the API's message.

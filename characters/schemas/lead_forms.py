@@ -5,13 +5,13 @@ import re
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from characters.serializers.appearance_fields import FormFieldSerializer, text
-from characters.serializers.base import (
+from characters.schemas.form_fields import FormFieldSerializer, text
+from characters.validators import validate_http_url
+from oshara.http.strict import (
     StrictBooleanField,
     StrictChoiceField,
     StrictSerializer,
 )
-from characters.validators import validate_http_url
 
 MAX_FORMS = 20
 MAX_FIELDS_PER_FORM = 50

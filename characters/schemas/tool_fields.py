@@ -1,13 +1,13 @@
 """Model fields for `tools` and `mcp_servers`: encrypted at rest, header values masked in forms.
 
 Their form field (the admin's) never renders a header value; what comes back masked is
-swapped for the stored value by Character.clean() (see characters/integrations.py).
+swapped for the stored value by Character.clean() (see characters/schemas/integrations.py).
 """
 
 from django import forms
 
-from characters import integrations
-from characters.fields import EncryptedJSONField
+from characters.crypto import EncryptedJSONField
+from characters.schemas import masking
 
 
 class MaskedHeadersJSONFormField(forms.JSONField):
@@ -18,9 +18,7 @@ class MaskedHeadersJSONFormField(forms.JSONField):
         super().__init__(**kwargs)
 
     def masked(self, value):
-        return (
-            integrations.mask_headers(value, self.headers_of) if isinstance(value, list) else value
-        )
+        return masking.mask_headers(value, self.headers_of) if isinstance(value, list) else value
 
     def prepare_value(self, value):
         return super().prepare_value(self.masked(value))
@@ -32,12 +30,12 @@ class MaskedHeadersJSONFormField(forms.JSONField):
 class ToolsField(EncryptedJSONField):
     def formfield(self, **kwargs):
         return super().formfield(
-            form_class=MaskedHeadersJSONFormField, headers_of=integrations.tool_headers, **kwargs
+            form_class=MaskedHeadersJSONFormField, headers_of=masking.tool_headers, **kwargs
         )
 
 
 class McpServersField(EncryptedJSONField):
     def formfield(self, **kwargs):
         return super().formfield(
-            form_class=MaskedHeadersJSONFormField, headers_of=integrations.server_headers, **kwargs
+            form_class=MaskedHeadersJSONFormField, headers_of=masking.server_headers, **kwargs
         )

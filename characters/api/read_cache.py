@@ -4,7 +4,8 @@ A read runs one small SQL statement: the key of the caller's character with that
 each character of the caller's list page (same filter, order, limit and offset, with the
 total), and only while the owner is active. A key is the character's id and revision and its
 handoff links with their targets' revisions (see characters/revisions.py). The rendered JSON
-of each character is then looked up in a bounded per-process LRU keyed by (key, scheme, host);
+of each character is then looked up in a per-process LRU bounded by READ_CACHE_MAX_BYTES,
+keyed by (key, scheme, host);
 a miss is built by the normal view and serializer code (so the bytes are the same) and stored
 under the key read before building it: the stored body is never older than its key.
 
@@ -23,6 +24,7 @@ import threading
 import uuid
 from collections import OrderedDict
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections
@@ -31,21 +33,31 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
-from characters.authentication import PendingUser
-from characters.concurrency import body_etag, if_none_match
+from characters.api.authentication import PendingUser
 from characters.models import Character, CharacterType, HandoffTarget
+from oshara.http.conditional import body_etag, if_none_match
 
-MAX_ENTRIES = 5000
 LIST_PARAMETERS = {"limit", "offset", "character_type"}
+# What an entry costs besides its body: its key (ids, revisions, host) and the tuples.
+ENTRY_OVERHEAD_BYTES = 512
 
 
 class LRU:
-    """A bounded mapping that forgets the least recently used entry first."""
+    """A mapping bounded in bytes that forgets the least recently used entries first.
 
-    def __init__(self, size):
-        self.size = size
+    Values are (body bytes, etag); an entry costs its body plus ENTRY_OVERHEAD_BYTES. A body
+    larger than the whole bound is not kept.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.size_bytes = 0
         self._data = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def cost(value):
+        return len(value[0]) + ENTRY_OVERHEAD_BYTES
 
     def get(self, key):
         with self._lock:
@@ -55,21 +67,29 @@ class LRU:
             return value
 
     def put(self, key, value):
+        cost = self.cost(value)
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.size_bytes -= self.cost(old)
+            if cost > self.max_bytes:
+                return
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            self.size_bytes += cost
+            while self.size_bytes > self.max_bytes:
+                _, dropped = self._data.popitem(last=False)
+                self.size_bytes -= self.cost(dropped)
 
     def clear(self):
         with self._lock:
             self._data.clear()
+            self.size_bytes = 0
 
     def __len__(self):
         return len(self._data)
 
 
-entries = LRU(MAX_ENTRIES)
+entries = LRU(settings.READ_CACHE_MAX_BYTES)
 
 
 class PrerenderedResponse(Response):

@@ -9,15 +9,15 @@ from jsonschema.validators import validator_for
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from characters import integrations
-from characters.serializers.base import (
+from characters.schemas import masking
+from characters.validators import validate_http_url
+from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictIntegerField,
     StrictSerializer,
 )
-from characters.validators import validate_http_url
 
 MAX_TOOLS = 128  # OpenAI's limit on the functions of one request
 MAX_MCP_SERVERS = 20
@@ -72,7 +72,7 @@ class HeadersField(serializers.DictField):
         return result
 
     def to_representation(self, value):
-        return {name: integrations.MASK for name in value}
+        return {name: masking.MASK for name in value}
 
 
 @extend_schema_field(
@@ -174,9 +174,6 @@ class StandaloneListField(serializers.Field):
     DRF hands a PATCH's partial mode down to nested serializers, which would then skip their
     required keys and defaults; every item of these lists is a whole object, even in a PATCH.
     """
-
-    # Its output depends on the value alone, so serializers/fast.py may call it directly.
-    context_free_representation = True
 
     def __init__(self, item_serializer, max_length, **kwargs):
         self.item_serializer, self.max_length = item_serializer, max_length

@@ -1,0 +1,59 @@
+"""Reading characters: their relations prefetched (a fixed number of queries whatever the
+number of characters), the key's ciphertext left unread on reads that never show it."""
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+
+from characters.models import Character, CharacterQuerySet, HandoffTarget
+
+# What the representation shows of each handoff link: its order and the target's slug, name.
+HANDOFF_LINKS = Prefetch(
+    "handoff_links",
+    queryset=HandoffTarget.objects.select_related("target").only(
+        "source_id", "position", "target__slug", "target__name"
+    ),
+)
+
+
+class CharacterReadQuerySet(CharacterQuerySet):
+    """Characters for the API: see on_empty() and without_api_key()."""
+
+    _on_empty = None
+
+    def on_empty(self, callback):
+        """Call `callback` whenever this queryset finds no row (fetch or count)."""
+        clone = self._chain()
+        clone._on_empty = callback
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._on_empty = self._on_empty
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and not self._result_cache and self._on_empty is not None:
+            self._on_empty()
+
+    def count(self):
+        count = super().count()
+        if count == 0 and self._on_empty is not None:
+            self._on_empty()
+        return count
+
+    def without_api_key(self):
+        """Skip reading (and decrypting) llm_api_key; has_llm_api_key comes from IS NOT NULL.
+
+        The field stores an empty key as NULL, so "not null" is exactly "has a key".
+        """
+        return self.defer("llm_api_key").annotate(
+            llm_api_key_is_set=ExpressionWrapper(
+                Q(llm_api_key__isnull=False), output_field=BooleanField()
+            )
+        )
+
+
+def characters_for_reading():
+    """The characters with their handoff links and documents, 2 queries for any number."""
+    return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, "documents")

@@ -1,3 +1,0 @@
-from characters.serializers.character import CharacterSerializer
-
-__all__ = ["CharacterSerializer"]

@@ -1,0 +1,139 @@
+"""Every write of a character: the API, the admin and duplication call these.
+
+Here happen the things no caller may forget: PUT's reset of omitted fields, the handoff list
+replaced as a whole, a replaced upload removed once the write commits, the rows a write
+points at share-locked. The revision bump is the model's (Character.save()).
+"""
+
+import copy
+import itertools
+from pathlib import PurePath
+
+from django.core.files import File
+from django.db import connections
+
+from characters.models import Character, HandoffTarget
+from characters.signals import delete_file_on_commit
+
+SLUG_MAX_LENGTH = Character._meta.get_field("slug").max_length
+# Never copied field by field: identity, timestamps, the key (opt-in) and the files (copied).
+NOT_COPIED = {"id", "slug", "created_at", "updated_at", "llm_api_key", "image", "voice_audio_file"}
+
+
+# A client cannot round-trip these, so a replacing update keeps them unless they are sent.
+KEPT_ON_REPLACE = {"llm_api_key", "image", "voice_audio_file"}
+
+
+def character_create(*, handoff_targets=(), **fields):
+    """Save a new character and its handoff targets (characters, in order)."""
+    character = Character.objects.create(**fields)
+    set_handoff_targets(character, handoff_targets)
+    return character
+
+
+def character_update(character, fields, *, handoff_targets=None, reset=()):
+    """Apply `fields` to a (locked) character and save it.
+
+    `reset`: the names a replacing update (PUT) owns; those not in `fields` return to their
+    model default, except KEPT_ON_REPLACE, and the handoff list is replaced even when omitted.
+    `handoff_targets` None leaves the list as it is (a partial update that does not send it).
+    """
+    fields = dict(fields)
+    if reset:
+        defaults = {field.name: field for field in Character._meta.concrete_fields}
+        for name in reset:
+            if name not in fields and name not in KEPT_ON_REPLACE and name in defaults:
+                fields[name] = defaults[name].get_default()
+        handoff_targets = handoff_targets or []
+    for name in KEPT_ON_REPLACE & fields.keys():
+        old = getattr(character, name)
+        if hasattr(old, "storage") and old.name != fields[name]:
+            delete_file_on_commit(old)
+    for name, value in fields.items():
+        setattr(character, name, value)
+    character.save()
+    if handoff_targets is not None:
+        set_handoff_targets(character, handoff_targets)
+    return character
+
+
+def character_delete(character):
+    """Delete a (locked) character: its links and documents cascade, its files go on commit."""
+    character.delete()
+
+
+def set_handoff_targets(character, targets):
+    """Replace the character's handoff list by `targets`, in that order."""
+    HandoffTarget.objects.filter(source=character).delete()
+    HandoffTarget.objects.bulk_create(
+        HandoffTarget(source=character, target=target, position=position)
+        for position, target in enumerate(targets)
+    )
+
+
+def locked_for_write(queryset, *, delete=False):
+    """The queryset locking the rows it returns until the write commits.
+
+    A delete takes FOR UPDATE; any other write FOR NO KEY UPDATE, since the key does not
+    change, which leaves FOR KEY SHARE (lock_for_reference) free.
+    """
+    if delete:
+        return queryset.select_for_update(of=("self",))
+    return queryset.select_for_update(no_key=True, of=("self",))
+
+
+def copy_slug(slug):
+    """The first free one of <slug>-copy, <slug>-copy-2, <slug>-copy-3, …"""
+    for number in itertools.count(1):
+        suffix = "-copy" if number == 1 else f"-copy-{number}"
+        candidate = slug[: SLUG_MAX_LENGTH - len(suffix)] + suffix
+        if not Character.objects.filter(slug=candidate).exists():
+            return candidate
+
+
+def duplicate_character(source, with_key=False):
+    """Save and return a copy of `source` for the same owner. Documents are not copied: they
+    belong to one character's knowledge base and are processed for it."""
+    duplicate = Character(slug=copy_slug(source.slug))
+    for field in Character._meta.concrete_fields:
+        if field.name not in NOT_COPIED:
+            setattr(duplicate, field.attname, copy.deepcopy(getattr(source, field.attname)))
+    if with_key:
+        duplicate.llm_api_key = source.llm_api_key
+    for name in ("image", "voice_audio_file"):
+        original = getattr(source, name)
+        if original:
+            # A shared file would vanish with whichever character is deleted first.
+            with original.open("rb") as handle:
+                name_only = PurePath(original.name).name
+                getattr(duplicate, name).save(name_only, File(handle), save=False)
+    duplicate.save()
+    HandoffTarget.objects.bulk_create(
+        HandoffTarget(source=duplicate, target_id=link.target_id, position=link.position)
+        for link in source.handoff_links.all()
+    )
+    return duplicate
+
+
+def lock_for_reference(queryset):
+    """The rows a write is about to point at, share-locked until it commits.
+
+    PostgreSQL's FOR KEY SHARE: a concurrent delete of one of them waits for our commit (and
+    then removes our link too), while ordinary edits of those rows are not blocked, so two
+    characters naming each other can be saved at once without a deadlock. A row deleted
+    while we waited drops out of the result. Other databases serialise writes anyway.
+    """
+    rows = list(queryset)
+    connection = connections[queryset.db]
+    if not rows or connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return rows
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
+            f"WHERE {quote(meta.pk.column)} = ANY(%s) FOR KEY SHARE",
+            [[row.pk for row in rows]],
+        )
+        alive = {pk for (pk,) in cursor.fetchall()}
+    return [row for row in rows if row.pk in alive]

@@ -1,0 +1,244 @@
+"""What several test files share: API clients, uploads, admin form payloads, secrets, a
+subprocess runner, the documented tools example, and real documents built in memory.
+
+Fixtures stay in conftest.py; tests import helpers from here, never from each other."""
+
+import io
+import os
+import secrets
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import docx
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.forms import FileField
+from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from characters.models import Character
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP_SECRET = "acme-shared-secret-4f9b2c"
+MCP_SECRET = "Bearer mcp-token-7d1e88"
+
+
+def words(count, start=1):
+    """`count` distinct tokens, ten to a line: "w0001 w0002 ...". One word is one token."""
+    tokens = [f"w{number:04d}" for number in range(start, start + count)]
+    return "\n".join(" ".join(tokens[i : i + 10]) for i in range(0, count, 10))
+
+
+def make_pdf(pages):
+    """A minimal valid PDF: one page per list of text lines, in Helvetica."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        None,  # the page tree, written once the pages are known
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    page_numbers = []
+    for lines in pages:
+        operations = ["BT", "/F1 10 Tf", "12 TL", "40 760 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            operations.append(f"({escaped}) Tj T*")
+        operations.append("ET")
+        stream = "\n".join(operations).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects)
+        )
+        page_numbers.append(len(objects))
+    kids = b" ".join(b"%d 0 R" % number for number in page_numbers)
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_numbers))
+
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref_offset = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref_offset,
+    )
+    return bytes(out)
+
+
+def make_docx(paragraphs, table_rows=()):
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table_rows:
+        table = document.add_table(rows=len(table_rows), cols=len(table_rows[0]))
+        for row, values in zip(table.rows, table_rows, strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                cell.text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def upload(name, content, content_type="application/octet-stream"):
+    if isinstance(content, str):
+        content = content.encode()
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def png_upload(name="face.png", size=(8, 8), colour="red"):
+    """A real, small PNG image as a multipart upload."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def stored_files(root):
+    """Every file under MEDIA_ROOT, relative to it."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def change_url(character):
+    return reverse("admin:characters_character_change", args=[character.pk])
+
+
+def form_payload(response):
+    """The POST body the change form would send back unchanged (files left out = kept)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(field, FileField):
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(item) for item in value]
+            else:
+                data[key] = "" if value is None else str(value)
+    return data
+
+
+def handoff_payload(admin_client, character, targets):
+    """The change form with its handoff inline replaced by `targets` (character or None)."""
+    payload = form_payload(admin_client.get(change_url(character)))
+    initial = int(payload["handoff_links-INITIAL_FORMS"])
+    for index in range(initial):
+        payload[f"handoff_links-{index}-DELETE"] = "on"
+    for offset, target in enumerate(targets):
+        index = initial + offset
+        payload[f"handoff_links-{index}-target"] = str(target.pk)
+        payload[f"handoff_links-{index}-position"] = ""
+    payload["handoff_links-TOTAL_FORMS"] = str(initial + len(targets))
+    return payload
+
+
+def new_secret():
+    """A distinctive plaintext, so "not in the output" means something."""
+    return f"sk-test-{secrets.token_hex(16)}"
+
+
+def raw_column(character):
+    """The llm_api_key column exactly as the database holds it."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('llm_api_key')} FROM {quote(Character._meta.db_table)} "
+            f"WHERE {quote('id')} = %s",
+            [character.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+SETUP = "import django; django.setup(); print('started')"
+
+
+def run_python(code, **env_overrides):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FERNET"))}
+    env["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+DOCUMENTED_EXAMPLE = {
+    "tools": [
+        {
+            "name": "check_order_status",
+            "kind": "http",
+            "description": "Look up the status of an order by its number.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"order_id": {"type": "string", "description": "Order number"}},
+                "required": ["order_id"],
+            },
+            "config": {
+                "url": "https://api.acme.com/orders/status",
+                "method": "POST",
+                "headers": {"X-Oshara-Secret": HTTP_SECRET},
+            },
+        },
+        {
+            "name": "search_help_centre",
+            "kind": "mcp",
+            "description": "Search Acme's help centre.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+            "config": {"server_name": "acme-help", "tool_name": "search"},
+        },
+    ],
+    "mcp_servers": [
+        {
+            "name": "acme-help",
+            "url": "https://mcp.acme.com/mcp",
+            "transport": "streamable_http",
+            "headers": {"Authorization": MCP_SECRET},
+            "timeout_seconds": 12,
+            "is_active": True,
+        }
+    ],
+}
+
+
+REQUIRED = ["This field is required."]
+
+
+def item(errors, index):
+    """An entry of a list's errors, whichever shape DRF gives them (list, or dict by index)."""
+    return errors[index] if isinstance(errors, list) else errors[str(index)]
