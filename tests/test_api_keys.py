@@ -442,3 +442,19 @@ def test_openapi_declares_api_key_auth_where_it_is_accepted(api_client):
     for method in ("get", "post"):
         assert schemes("/api/auth/api-keys/", method) == {"jwtAuth"}
     assert schemes("/api/auth/api-keys/{id}/", "patch") == {"jwtAuth"}
+
+
+def test_openapi_documents_the_key_endpoints_responses(api_client):
+    paths = api_client.get("/api/schema/?format=json").json()["paths"]
+    expected = {
+        ("/api/auth/api-keys/", "get"): "200",
+        ("/api/auth/api-keys/", "post"): "201",
+        ("/api/auth/api-keys/{id}/", "get"): "200",
+        ("/api/auth/api-keys/{id}/", "patch"): "200",
+        ("/api/auth/api-keys/{id}/", "delete"): "204",
+    }
+    for (path, method), success in expected.items():
+        assert {success, "401", "403", "429"} <= set(paths[path][method]["responses"])
+    created = paths["/api/auth/api-keys/"]["post"]["responses"]["201"]
+    ref = created["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/ApiKeyCreated")

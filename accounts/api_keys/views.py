@@ -13,21 +13,29 @@ from oshara.schema import error_response
 # A key is recognised (and refused with a 403) rather than ignored, but only a JWT is
 # documented as accepted here.
 JWT_ONLY = {"auth": [{"jwtAuth": []}]}
-FORBIDDEN = {403: error_response(403, "Authenticated with an API key: managing keys takes a JWT.")}
+FORBIDDEN = error_response(403, "Authenticated with an API key: managing keys takes a JWT.")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List API keys", responses={200: ApiKeySerializer(many=True)}),
+    list=extend_schema(
+        summary="List API keys",
+        responses={200: ApiKeySerializer(many=True), 403: FORBIDDEN},
+    ),
     create=extend_schema(
         summary="Create an API key",
         description="The response carries the full key; it is never shown again.",
-        responses={201: ApiKeyCreatedSerializer},
+        responses={201: ApiKeyCreatedSerializer, 403: FORBIDDEN},
     ),
-    retrieve=extend_schema(summary="Retrieve an API key"),
-    partial_update=extend_schema(summary="Rename, deactivate or reactivate an API key"),
-    destroy=extend_schema(summary="Delete an API key"),
+    retrieve=extend_schema(
+        summary="Retrieve an API key", responses={200: ApiKeySerializer, 403: FORBIDDEN}
+    ),
+    partial_update=extend_schema(
+        summary="Rename, deactivate or reactivate an API key",
+        responses={200: ApiKeySerializer, 403: FORBIDDEN},
+    ),
+    destroy=extend_schema(summary="Delete an API key", responses={204: None, 403: FORBIDDEN}),
 )
-@extend_schema(tags=["auth"], **JWT_ONLY, responses=FORBIDDEN)
+@extend_schema(tags=["auth"], **JWT_ONLY)
 class ApiKeyViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
