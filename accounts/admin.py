@@ -53,3 +53,6 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email",)
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
+
+
+from accounts.api_keys import admin as api_keys_admin  # noqa: E402, F401  registers ApiKeyAdmin

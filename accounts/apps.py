@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from accounts.api_keys import openapi  # noqa: F401  registers the ApiKeyAuth scheme

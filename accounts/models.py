@@ -67,3 +67,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+from accounts.api_keys.models import ApiKey  # noqa: E402  the app's models live in two modules
+
+__all__ = ["ApiKey", "User", "UserManager", "normalize_email"]

@@ -1,8 +1,13 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from accounts import views
+from accounts.api_keys.views import ApiKeyViewSet
 
 app_name = "accounts"
+
+api_keys = SimpleRouter()
+api_keys.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
@@ -10,4 +15,5 @@ urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="refresh"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    *api_keys.urls,
 ]

@@ -189,6 +189,8 @@ if not FERNET_KEYS:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a request with both a valid X-API-Key and a JWT acts with the key.
+        "accounts.api_keys.authentication.ApiKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,6 +209,8 @@ REST_FRAMEWORK = {
 # DRF rate syntax ("10/minute"); throttle counters live in the default cache.
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="10/minute")
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1000/minute")
+# Failed X-API-Key attempts per client address; beyond it every key attempt is a 429.
+API_KEY_FAILURE_THROTTLE_RATE = env.str("API_KEY_FAILURE_THROTTLE_RATE", default="30/minute")
 # How long an Idempotency-Key is remembered, in seconds.
 IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 
@@ -218,7 +222,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "The AI Characters API: voice-agent definitions (persona, prompt, voice, models, "
         "embed origins, widget appearance, knowledge-base documents). Authenticate with "
-        "`Authorization: Bearer <access>`, the access token from `/api/auth/login/`."
+        "`Authorization: Bearer <access>`, the access token from `/api/auth/login/`, or, "
+        "from a backend, `X-API-Key: sk_…`, a key from `/api/auth/api-keys/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

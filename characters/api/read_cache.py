@@ -16,8 +16,8 @@ the change committed, and every later request reads the new key.
 
 Whatever the fast path cannot answer identically falls back to the normal view: no row found
 (404, the 401 of a deactivated or deleted user, an empty list or page), a user loaded the
-usual way (not SimpleJWT's deferred user), other renderers or an indented rendering,
-`?search=` or an unknown `character_type` on the list.
+usual way (neither SimpleJWT's deferred user nor an API key's), other renderers or an
+indented rendering, `?search=` or an unknown `character_type` on the list.
 """
 
 import threading
@@ -33,6 +33,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
+from accounts.api_keys.models import ApiKey
 from characters.api.authentication import PendingUser
 from characters.models import Character, CharacterType, HandoffTarget
 from oshara.http.conditional import body_etag, if_none_match
@@ -216,6 +217,8 @@ def cacheable_user_id(request):
     if renderer.get_indent(request.accepted_media_type, {}) is not None:
         return None
     user = request.user
+    if isinstance(request.auth, ApiKey):
+        return user.pk  # loaded, active, with the key, by the one query of its authentication
     if not isinstance(user, PendingUser):
         return None
     pk = get_user_model()._meta.pk

@@ -31,7 +31,10 @@ class APIUserRateThrottle(SettingRateThrottle):
 
     def get_cache_key(self, request, view):
         token = request.auth
-        if token is not None and api_settings.USER_ID_CLAIM in token:
+        # A credential that names its own budget (an API key: apart from its user's JWT).
+        if hasattr(token, "throttle_ident"):
+            ident = token.throttle_ident
+        elif token is not None and api_settings.USER_ID_CLAIM in token:
             # The verified token's user id: no user query (see characters/authentication.py).
             ident = token[api_settings.USER_ID_CLAIM]
         elif request.user is not None and request.user.is_authenticated:
@@ -67,6 +70,29 @@ class AuthEmailRateThrottle(SettingRateThrottle):
         # Hashed: cache keys stay short, safe for any backend, and hold no address.
         ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class FailedAPIKeyThrottle(SettingRateThrottle):
+    """Failed X-API-Key attempts per client address; once used up, every key attempt from that
+    address is refused until the window passes. Called by the authentication class itself:
+    DRF runs throttles only after authentication succeeded."""
+
+    scope = "api_key_failures"
+    rate_setting = "API_KEY_FAILURE_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def exhausted(self, request):
+        self.key = self.get_cache_key(request, None)
+        self.now = self.timer()
+        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self):
+        """After exhausted(): count one more failure."""
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)
 
 
 AUTH_THROTTLES = [AuthIPRateThrottle, AuthEmailRateThrottle]

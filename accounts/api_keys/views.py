@@ -1,0 +1,62 @@
+"""/api/auth/api-keys/: create (the full key, once), list, read, rename or (de)activate, delete."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.api_keys import selectors, services
+from accounts.api_keys.permissions import NotWithApiKey
+from accounts.api_keys.serializers import ApiKeyCreatedSerializer, ApiKeySerializer
+from oshara.schema import error_response
+
+# A key is recognised (and refused with a 403) rather than ignored, but only a JWT is
+# documented as accepted here.
+JWT_ONLY = {"auth": [{"jwtAuth": []}]}
+FORBIDDEN = error_response(403, "Authenticated with an API key: managing keys takes a JWT.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List API keys",
+        responses={200: ApiKeySerializer(many=True), 403: FORBIDDEN},
+    ),
+    create=extend_schema(
+        summary="Create an API key",
+        description="The response carries the full key; it is never shown again.",
+        responses={201: ApiKeyCreatedSerializer, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        summary="Retrieve an API key", responses={200: ApiKeySerializer, 403: FORBIDDEN}
+    ),
+    partial_update=extend_schema(
+        summary="Rename, deactivate or reactivate an API key",
+        responses={200: ApiKeySerializer, 403: FORBIDDEN},
+    ),
+    destroy=extend_schema(summary="Delete an API key", responses={204: None, 403: FORBIDDEN}),
+)
+@extend_schema(tags=["auth"], **JWT_ONLY)
+class ApiKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own API keys; anyone else's id is a 404."""
+
+    serializer_class = ApiKeySerializer
+    permission_classes = [IsAuthenticated, NotWithApiKey]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = "[0-9]{1,18}"
+
+    def get_queryset(self):
+        return selectors.keys_of(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, full_key = services.create_key(request.user, **serializer.validated_data)
+        created = ApiKeyCreatedSerializer(api_key, context={"full_key": full_key})
+        return Response(created.data, status=status.HTTP_201_CREATED)
