@@ -147,7 +147,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Serves uploads from Django itself; on by default only for local runs.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "oshara.storage.BoundedNameStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "CharacterTypeEnum": "characters.models.CharacterType",
         "BackgroundAudioEnum": "characters.models.BackgroundAudio",
         "LLMProviderEnum": "characters.models.LLMProvider",
+        "ServiceStatusEnum": [("ok", "ok"), ("unreachable", "unreachable")],  # /healthz
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -260,6 +261,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 # Production hardening; every value can be set from the environment.

@@ -60,10 +60,7 @@ def test_settings_refuse_a_weak_secret_key_when_debug_off(weak):
     assert weak not in result.stderr
 
 
-KEYS = (
-    "from django.conf import settings;"
-    "print(settings.SECRET_KEY); print(settings.FERNET_KEYS[0])"
-)
+KEYS = "from django.conf import settings;print(settings.SECRET_KEY); print(settings.FERNET_KEYS[0])"
 
 
 def test_development_keys_are_random_kept_private_and_stable(tmp_path):
