@@ -15,6 +15,7 @@ from collections import Counter
 import pytest
 from django.db import connections
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from characters.models import Character, HandoffTarget, IdempotencyKey
 from tests.conftest import client_for, png_upload, stored_files
@@ -256,3 +257,44 @@ def test_concurrent_signups(db):
     requests += [lambda n=n: signup(n, "same@example.com") for n in range(6)]
     counts = record("10 signups + 6 of one address", run_concurrently(requests))
     assert counts == {201: 11, 400: 5}
+
+
+def test_concurrent_refreshes_of_one_token_rotate_once(user):
+    refresh = str(RefreshToken.for_user(user))
+    requests = [
+        lambda: APIClient().post("/api/auth/refresh/", {"refresh": refresh}) for _ in range(8)
+    ]
+    responses = run_concurrently(requests)
+    counts = record("8 refreshes of one token", responses)
+    assert counts == {200: 1, 401: 7}
+    new_refresh = next(r for r in responses if r.status_code == 200).json()["refresh"]
+    again = APIClient().post("/api/auth/refresh/", {"refresh": new_refresh})
+    assert again.status_code == 200
+
+
+def test_upload_racing_its_characters_delete(user, make_character, settings):
+    from knowledge.models import Document
+
+    totals = Counter()
+    for round_number, delay in enumerate([0, 0, 0.005, 0.01, 0.02]):
+        character = make_character(user, slug=f"doomed-{round_number}")
+
+        def post(slug=character.slug):
+            body = {"file": upload("notes.txt", words(50).encode())}
+            return client_for(user).post(
+                f"/api/knowledge-base/{slug}/documents/", body, format="multipart"
+            )
+
+        def delete(slug=character.slug, delay=delay):
+            time.sleep(delay)
+            return client_for(user).delete(detail(slug))
+
+        uploaded, deleted = run_concurrently([post, delete])
+        assert deleted.status_code == 204
+        assert uploaded.status_code in (201, 404), uploaded.content
+        totals[uploaded.status_code] += 1
+    OUTCOMES["upload racing its character's delete (5 rounds)"] = dict(totals)
+    print(f"\nupload racing delete: {dict(totals)}")
+    assert not Document.objects.exists()
+    time.sleep(0.5)  # files are removed once the delete commits
+    assert stored_files(settings.MEDIA_ROOT) == []
