@@ -1,6 +1,8 @@
 """Shared fixtures: users, authenticated API clients and characters."""
 
+import copy
 import itertools
+import os
 
 import pytest
 from rest_framework.test import APIClient
@@ -31,12 +33,27 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    from django.core.cache import cache
+def _clear_cache(settings):
+    """An empty cache per test. With Redis, parallel workers (xdist) share one database: each
+    gets its own key prefix and deletes only its own keys (a flush would reset the others')."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.locmem import LocMemCache
 
-    cache.clear()
+    if settings.REDIS_URL:
+        caches = copy.deepcopy(settings.CACHES)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{worker}"
+        settings.CACHES = caches
+
+    def clear():
+        if hasattr(cache, "delete_pattern"):  # django-redis: this prefix's keys only
+            cache.delete_pattern("*")
+        elif isinstance(caches["default"], LocMemCache):  # other Redis tests use fresh prefixes
+            cache.clear()
+
+    clear()
     yield
-    cache.clear()
+    clear()
 
 
 @pytest.fixture
