@@ -315,3 +315,14 @@ def client_for_token(access):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
+
+
+def test_any_processing_error_ends_failed_not_pending(post_document, settings, caplog):
+    # A misconfiguration makes chunking itself raise: not an extraction error.
+    settings.KNOWLEDGE_CHUNK_TOKENS = settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS = 10
+    document = post_document("notes.txt", words(50))
+    assert (document.status, document.error) == (
+        "FAILED",
+        "The document could not be processed; upload it again or contact support.",
+    )
+    assert "Processing document" in caplog.text
