@@ -18,9 +18,10 @@ COPY knowledge ./knowledge
 COPY manage.py ./
 RUN pip install . && mkdir -p /data/media /app/staticfiles && chown -R app:app /data /app
 
-# collectstatic needs settings to import; these build-time values are never used at run time.
-RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-build-key \
-    FERNET_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LWJ1aWxkLWtleS0zMmI= \
+# collectstatic needs settings to import: throwaway random keys, never used at run time.
+RUN DJANGO_DEBUG=false \
+    DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    FERNET_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     python manage.py collectstatic --noinput
 
 USER app

@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from accounts import login_limits  # noqa: F401  (connects the failed-login counter)
         from accounts.api_keys import openapi  # noqa: F401  registers the ApiKeyAuth scheme

@@ -1,5 +1,7 @@
 """An e-mail-based user: the address is the login, compared case-insensitively."""
 
+import contextlib
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -8,8 +10,15 @@ from django.utils import timezone
 
 
 def normalize_email(email):
-    """Addresses are stored lower-cased so that uniqueness and login ignore case."""
-    return (email or "").strip().lower()
+    """Addresses are stored lower-cased, with the domain in its ASCII (IDNA) form, so that
+    uniqueness and login ignore case, and `user@bücher.example` is `user@xn--bcher-kva.example`.
+    """
+    local, at, domain = (email or "").strip().lower().rpartition("@")
+    if not at:
+        return domain
+    with contextlib.suppress(UnicodeError):  # not a valid domain: the validator refuses it
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
 
 
 class UserManager(BaseUserManager):

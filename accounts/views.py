@@ -6,7 +6,6 @@ from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
     TokenObtainPairView,
@@ -14,6 +13,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
+from accounts.tokens import LogoutSerializer, RefreshToken, RotatingRefreshSerializer
 from oshara.http.throttling import AUTH_THROTTLES
 from oshara.schema import error_response
 
@@ -62,6 +62,8 @@ class LoginView(TokenObtainPairView):
 class RefreshView(TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh token is blacklisted."""
 
+    serializer_class = RotatingRefreshSerializer
+
 
 @extend_schema(
     tags=["auth"],
@@ -72,6 +74,8 @@ class RefreshView(TokenRefreshView):
 )
 class LogoutView(TokenBlacklistView):
     """Blacklist a refresh token."""
+
+    serializer_class = LogoutSerializer
 
 
 @extend_schema(tags=["auth"])

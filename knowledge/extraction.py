@@ -1,6 +1,9 @@
 """Plain text out of a stored document: pypdf for PDF, python-docx for DOCX, UTF-8 otherwise."""
 
 import logging
+import zipfile
+
+from django.conf import settings
 
 from knowledge.models import Document
 
@@ -24,10 +27,29 @@ def extract_text(document):
     except Exception:  # parsers raise many types on damaged input
         logger.warning("Could not read document %s", document.pk, exc_info=True)
         raise ExtractionError(UNREADABLE[document.file_type]) from None
-    text = text.replace("\x00", "")
+    # NUL and unpaired surrogates (pypdf yields them from crafted fonts): no database or
+    # UTF-8 encoder accepts them.
+    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     if not text.strip():
         raise ExtractionError(NO_TEXT[document.file_type])
     return text
+
+
+class TextLimit:
+    """Collects extracted text and stops once it passes KNOWLEDGE_MAX_TEXT_CHARACTERS."""
+
+    def __init__(self):
+        self.limit = settings.KNOWLEDGE_MAX_TEXT_CHARACTERS
+        self.parts = []
+        self.size = 0
+
+    def add(self, text):
+        self.size += len(text)
+        if self.size > self.limit:
+            raise ExtractionError(
+                f"The document holds more than {self.limit} characters of text; split it."
+            )
+        self.parts.append(text)
 
 
 def pdf_text(file):
@@ -36,20 +58,38 @@ def pdf_text(file):
     reader = PdfReader(file)
     if reader.is_encrypted and not reader.decrypt(""):
         raise ExtractionError("The PDF is password-protected; upload an unprotected copy.")
-    return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+    text = TextLimit()
+    for page in reader.pages:
+        text.add(page.extract_text() or "")
+    return "\n\n".join(text.parts)
 
 
 def docx_text(file):
     import docx
     from docx.table import Table
 
-    parts = []
+    check_unzipped_size(file)
+    text = TextLimit()
     for block in docx.Document(file).iter_inner_content():
         if isinstance(block, Table):
-            parts.extend("\t".join(cell.text for cell in row.cells) for row in block.rows)
+            for row in block.rows:
+                text.add("\t".join(cell.text for cell in row.cells))
         else:
-            parts.append(block.text)
-    return "\n".join(parts)
+            text.add(block.text)
+    return "\n".join(text.parts)
+
+
+def check_unzipped_size(file):
+    """Refuse a zip bomb before unpacking: Python's zipfile never inflates a member past the
+    size its header declares, so the declared total bounds what python-docx can read."""
+    limit = settings.KNOWLEDGE_MAX_UNZIPPED_BYTES
+    with zipfile.ZipFile(file) as archive:
+        total = sum(member.file_size for member in archive.infolist())
+    file.seek(0)
+    if total > limit:
+        raise ExtractionError(
+            f"The Word document unpacks to more than {limit} bytes; it may be damaged."
+        )
 
 
 def plain_text(file):

@@ -17,6 +17,8 @@ except ImportError:
 
 logger = logging.getLogger(__name__)
 
+PROCESSING_FAILED = "The document could not be processed; upload it again or contact support."
+
 
 def enqueue_processing(document_id):
     """Queue the document once the current transaction commits, so a worker always finds it.
@@ -36,12 +38,17 @@ def process_document(document_id):
         return "deleted"  # removed before a worker reached it
     try:
         text = extract_text(document)
+        chunks = split_into_chunks(
+            text, settings.KNOWLEDGE_CHUNK_TOKENS, settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS
+        )
+        return save_result(document_id, status=Document.Status.PROCESSED, chunks=chunks)
     except ExtractionError as exc:
         return save_result(document_id, status=Document.Status.FAILED, error=str(exc))
-    chunks = split_into_chunks(
-        text, settings.KNOWLEDGE_CHUNK_TOKENS, settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS
-    )
-    return save_result(document_id, status=Document.Status.PROCESSED, chunks=chunks)
+    except Exception:
+        # Whatever went wrong (a database error, a bug), the document must not stay PENDING;
+        # the owner sees why in general terms, the log has the details.
+        logger.exception("Processing document %s failed", document_id)
+        return save_result(document_id, status=Document.Status.FAILED, error=PROCESSING_FAILED)
 
 
 def save_result(document_id, *, status, chunks=(), error=""):

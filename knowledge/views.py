@@ -24,9 +24,12 @@ class DocumentViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates first: 401 before 404
-        self.character = (
-            Character.objects.only("id").filter(slug=kwargs["slug"], owner=request.user).first()
-        )
+        characters = Character.objects.only("id").filter(slug=kwargs["slug"], owner=request.user)
+        if request.method == "POST":
+            # Locked until the upload commits: a concurrent delete of the character then
+            # either waits (and removes the new document with it) or wins first (404 here).
+            characters = characters.select_for_update()
+        self.character = characters.first()
         if self.character is None:
             raise NotFound()
 

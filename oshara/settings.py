@@ -1,13 +1,11 @@
 """Settings for Oshara Characters, all read from the environment (see README)."""
 
-import base64
-import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 import environ
-from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
+
+from oshara import keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,15 +13,13 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
-# Only ever used with DJANGO_DEBUG on; production refuses to start with it.
-DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
-
+# DJANGO_DEBUG unset means a development run (`make run`); production sets it to false (the
+# Dockerfile and docker-compose.yml do). Either way no signing or encryption key is a constant:
+# development keys are random and kept in DEV_SECRETS_FILE; production refuses to start without
+# its own (oshara/keys.py).
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off."
-    )
+DEV_SECRETS_FILE = env.path("DEV_SECRETS_FILE", default=BASE_DIR / ".dev-secrets.json")
+SECRET_KEY = keys.secret_key(env.str("DJANGO_SECRET_KEY", default=""), DEBUG, DEV_SECRETS_FILE)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -87,6 +83,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers wait for each other instead of failing with "database is locked":
+    # WAL lets readers run beside the writer, IMMEDIATE takes the write lock when a transaction
+    # starts (a read-then-write upgrade cannot deadlock), and a writer waits up to the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_TIMEOUT_SECONDS", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
     # A file, not memory, so a worker process started by a test can open the test database.
     DATABASES["default"]["TEST"] = {
         "NAME": env.str("SQLITE_TEST_DATABASE", default=str(BASE_DIR / "test-db.sqlite3"))
@@ -95,13 +101,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # django-redis, so that Redis being down degrades (throttles fail open, caches miss) with a
+    # logged error instead of failing every request; nothing that must be exact lives there.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="oshara"),
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_TIMEOUT_SECONDS", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT_SECONDS", default=0.5),
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "oshara.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -136,7 +151,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Serves uploads from Django itself; on by default only for local runs.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "oshara.storage.BoundedNameStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -160,32 +175,16 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or a document with more
+# text than this many characters, ends FAILED instead of exhausting the worker's memory.
+KNOWLEDGE_MAX_UNZIPPED_BYTES = env.int("KNOWLEDGE_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)
+KNOWLEDGE_MAX_TEXT_CHARACTERS = env.int("KNOWLEDGE_MAX_TEXT_CHARACTERS", default=5_000_000)
 # Knowledge-base chunking, counted in tokens (runs of non-whitespace characters).
 KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=500)
 KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env.int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", default=50)
 
 # Fernet keys for secrets at rest: comma-separated, newest first (see README).
-FERNET_KEYS = [key.strip() for key in env.list("FERNET_KEYS", default=[]) if key.strip()]
-for _position, _key in enumerate(FERNET_KEYS, start=1):
-    try:
-        Fernet(_key)
-    except (ValueError, TypeError):
-        raise ImproperlyConfigured(  # never echoes the key itself
-            f"FERNET_KEYS entry {_position} is not a valid Fernet key "
-            "(32 url-safe base64-encoded bytes; python manage.py generate_fernet_key makes one)."
-        ) from None
-if not FERNET_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "FERNET_KEYS must be set when DJANGO_DEBUG is off. Generate one with: "
-            "DJANGO_DEBUG=true python manage.py generate_fernet_key"
-        )
-    # Development only: a key derived from the secret key, so local data stays readable.
-    FERNET_KEYS = [
-        base64.urlsafe_b64encode(
-            hashlib.sha256(f"oshara-dev-fernet:{SECRET_KEY}".encode()).digest()
-        ).decode()
-    ]
+FERNET_KEYS = keys.fernet_keys(env.list("FERNET_KEYS", default=[]), DEBUG, DEV_SECRETS_FILE)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -196,7 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "oshara.http.json_input.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -206,6 +205,10 @@ REST_FRAMEWORK = {
     # Proxies in front of the app whose X-Forwarded-For may be trusted (0: use the peer address).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# JSON bodies (and multipart JSON parts) nested deeper than this are a 400 (http/json_input.py).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Tool input schemas are walked recursively by the JSON Schema validator: a tighter bound.
+TOOL_INPUT_SCHEMA_MAX_DEPTH = env.int("TOOL_INPUT_SCHEMA_MAX_DEPTH", default=16)
 # DRF rate syntax ("10/minute"); throttle counters live in the default cache.
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="10/minute")
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1000/minute")
@@ -242,6 +245,7 @@ SPECTACULAR_SETTINGS = {
         "CharacterTypeEnum": "characters.models.CharacterType",
         "BackgroundAudioEnum": "characters.models.BackgroundAudio",
         "LLMProviderEnum": "characters.models.LLMProvider",
+        "ServiceStatusEnum": [("ok", "ok"), ("unreachable", "unreachable")],  # /healthz
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -266,6 +270,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 # Production hardening; every value can be set from the environment.

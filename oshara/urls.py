@@ -6,9 +6,12 @@ from django.db.transaction import non_atomic_requests as non_atomic
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.login_limits import throttled_admin_login
 from oshara import views
 
 urlpatterns = [
+    # Before admin.site.urls: the admin's login page under the API login's throttles.
+    path("admin/login/", throttled_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/auth/", include("accounts.urls")),

@@ -8,36 +8,65 @@ from django.views.static import serve
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 HealthSerializer = inline_serializer(
     "Health",
     fields={
-        "status": serializers.ChoiceField(["ok", "unavailable"]),
+        "status": serializers.ChoiceField(["ok", "degraded", "unavailable"]),
         "database": serializers.ChoiceField(["ok", "unreachable"]),
+        "cache": serializers.ChoiceField(["ok", "unreachable"]),
     },
 )
+
+
+def database_status():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return "unreachable"
+    return "ok"
+
+
+def cache_status():
+    """Redis, when REDIS_URL names one; the local-memory cache cannot be down."""
+    if not settings.REDIS_URL:
+        return "ok"
+    from django_redis import get_redis_connection
+    from redis.exceptions import RedisError
+
+    try:
+        get_redis_connection("default").ping()
+    except RedisError:
+        return "unreachable"
+    return "ok"
 
 
 @transaction.non_atomic_requests
 @extend_schema(
     tags=["health"],
     responses={200: HealthSerializer, 503: HealthSerializer},
-    summary="Health check: 200 when the database answers, 503 when it does not",
+    summary="Health check: 503 only when the database is down (Redis down is `degraded`)",
 )
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([])  # must answer even when the throttle's cache is down
 def healthz(request):
-    """200 when the database answers, 503 when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return Response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return Response({"status": "ok", "database": "ok"})
+    """503 when the database does not answer; Redis down only degrades (caches miss,
+    throttles let requests through), so it is reported but still a 200."""
+    checks = {"database": database_status(), "cache": cache_status()}
+    if checks["database"] != "ok":
+        return Response({"status": "unavailable", **checks}, status=503)
+    return Response({"status": "ok" if checks["cache"] == "ok" else "degraded", **checks})
 
 
 class RedocView(SpectacularRedocView):

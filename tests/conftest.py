@@ -45,7 +45,6 @@ def _empty_cache(settings):
         return
     cache.clear()
     yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import docx
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -242,3 +243,20 @@ REQUIRED = ["This field is required."]
 def item(errors, index):
     """An entry of a list's errors, whichever shape DRF gives them (list, or dict by index)."""
     return errors[index] if isinstance(errors, list) else errors[str(index)]
+
+
+# -- a real task worker beside the test process ---------------------------------------------
+
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+
+
+def database_url(settings_dict):
+    """A DATABASE_URL naming the test database this process is using."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict["HOST"] or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"

@@ -3,29 +3,15 @@
 import os
 import subprocess
 import sys
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from knowledge.models import Document
-from tests.helpers import make_pdf, upload, words
+from tests.helpers import DATABASE_BACKEND, database_url, make_pdf, upload, words
 
-DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 WORKER_TIMEOUT_SECONDS = 120
-
-
-def database_url(settings_dict):
-    """A DATABASE_URL naming the test database this process is using."""
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = quote(settings_dict["USER"] or "", safe="")
-    password = quote(settings_dict["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict["HOST"] or "localhost"
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)

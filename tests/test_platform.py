@@ -1,5 +1,6 @@
 """Settings, health check and the JSON error contract under /api/."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,8 @@ import pytest
 from tests.helpers import SETUP, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
+
+STRONG_KEY = "k3y-for-tests-only-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
 def test_settings_refuse_default_secret_key_when_debug_off():
@@ -16,7 +19,7 @@ def test_settings_refuse_default_secret_key_when_debug_off():
 
 
 def test_settings_refuse_missing_fernet_keys_when_debug_off():
-    result = run_python(SETUP, DJANGO_DEBUG="false", DJANGO_SECRET_KEY="s" * 60)
+    result = run_python(SETUP, DJANGO_DEBUG="false", DJANGO_SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "FERNET_KEYS" in result.stderr
     assert "generate_fernet_key" in result.stderr
@@ -26,11 +29,56 @@ def test_settings_start_with_secrets_set_and_debug_off():
     result = run_python(
         SETUP,
         DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY="s" * 60,
+        DJANGO_SECRET_KEY=STRONG_KEY,
         FERNET_KEYS="ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGU=",
     )
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+@pytest.mark.parametrize("weak", ["s" * 60, "short-but-varied-key", "abcd" * 20])
+def test_settings_refuse_a_weak_secret_key_when_debug_off(weak):
+    result = run_python(
+        SETUP,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=weak,
+        FERNET_KEYS="ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGU=",
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+    assert weak not in result.stderr
+
+
+KEYS = "from django.conf import settings;print(settings.SECRET_KEY); print(settings.FERNET_KEYS[0])"
+
+
+def test_development_keys_are_random_kept_private_and_stable(tmp_path):
+    keys_file = tmp_path / "dev-secrets.json"
+    first = run_python(KEYS, DEV_SECRETS_FILE=str(keys_file))
+    assert first.returncode == 0, first.stderr
+    secret_key, fernet_key = first.stdout.split()
+    assert len(secret_key) >= 50
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    # Kept: the next start signs and decrypts with the same keys.
+    assert run_python(KEYS, DEV_SECRETS_FILE=str(keys_file)).stdout.split() == [
+        secret_key,
+        fernet_key,
+    ]
+    # Random: another checkout gets other keys; no key is a constant of the repository.
+    other = run_python(KEYS, DEV_SECRETS_FILE=str(tmp_path / "other.json")).stdout.split()
+    assert other[0] != secret_key and other[1] != fernet_key
+    sources = "".join(p.read_text() for p in (ROOT / "oshara").glob("*.py"))
+    assert secret_key not in sources and fernet_key not in sources
+    # Printed nowhere: a plain start says nothing about them.
+    started = run_python(SETUP, DEV_SECRETS_FILE=str(tmp_path / "third.json"))
+    assert started.stdout.strip() == "started" and not started.stderr
+
+
+def test_development_keys_file_is_git_ignored():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".dev-secrets.json"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0
 
 
 def test_debug_defaults_on_for_local_runs():

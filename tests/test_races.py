@@ -1,31 +1,65 @@
 """Concurrent requests with real threads: no lost update, no duplicate, no 500.
 
-Each thread has its own APIClient and database connection. On SQLite the test database is
-an in-memory, shared-cache database whose table locks fail at once ("database table is
-locked") instead of waiting, so concurrent writers cannot work there: these tests run on
-PostgreSQL (DATABASE_URL), where the row locks under test exist.
+Each thread has its own APIClient and database connection, and a real `manage.py db_worker`
+polls the same test database meanwhile (as `make worker` does), on PostgreSQL and on SQLite
+(a file database in WAL mode with IMMEDIATE transactions, see settings.DATABASES).
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from characters.models import Character, HandoffTarget, IdempotencyKey
-from tests.helpers import client_for, png_upload, stored_files
+from tests.helpers import (
+    DATABASE_BACKEND,
+    client_for,
+    database_url,
+    png_upload,
+    stored_files,
+    upload,
+    words,
+)
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite's shared-cache test database fails concurrent writers immediately",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("task_worker")]
 
 URL = "/api/ai-characters/"
 OUTCOMES = {}  # test name -> Counter of status codes, printed at the end with -s
+
+
+@pytest.fixture
+def task_worker(settings, transactional_db):
+    """`manage.py db_worker` polling the test database (every 0.1 s) for the whole test."""
+    from django.db import connection
+
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND}}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TASKS_BACKEND": DATABASE_BACKEND,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)  # its random start-up delay (< 1 s) and first polls
+    assert worker.poll() is None, worker.stderr.read()
+    yield worker
+    worker.terminate()
+    _, errors = worker.communicate(timeout=30)
+    assert "Traceback" not in errors, errors
 
 
 def detail(slug):
@@ -184,3 +218,89 @@ def test_characters_naming_each_other_can_be_saved_at_once(user, make_character)
     counts = record("2 mutual handoff PATCHes", run_concurrently(requests * 3))
     assert counts == {200: 6}
     assert HandoffTarget.objects.count() == 2
+
+
+def test_twenty_concurrent_creates_of_different_slugs(make_user):
+    clients = [client_for(make_user()) for _ in range(20)]
+    requests = [
+        lambda c=c, n=n: c.post(URL, {"slug": f"own-{n}", "name": "Own"})
+        for n, c in enumerate(clients)
+    ]
+    counts = record("20 creates of different slugs", run_concurrently(requests))
+    assert counts == {201: 20}
+    assert Character.objects.filter(slug__startswith="own-").count() == 20
+
+
+def test_uploads_processed_by_the_worker_during_patches(user, make_character):
+    from knowledge.models import Document
+
+    character = make_character(user, slug="busy", name="Busy")
+    documents_url = f"/api/knowledge-base/{character.slug}/documents/"
+
+    def upload_text(n):
+        body = {"file": upload(f"notes-{n}.txt", words(300).encode())}
+        return client_for(user).post(documents_url, body, format="multipart")
+
+    requests = [lambda n=n: upload_text(n) for n in range(4)] + [
+        lambda n=n: client_for(user).patch(detail("busy"), {"greeting": f"Hello {n}"})
+        for n in range(4)
+    ]
+    counts = record("4 uploads during 4 PATCHes", run_concurrently(requests))
+    assert counts == {200: 4, 201: 4}
+    # The worker (a separate process) processes every upload: none stays PENDING.
+    deadline = time.monotonic() + 60
+    while Document.objects.exclude(status="PROCESSED").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(Document.objects.values_list("status", flat=True)) == ["PROCESSED"] * 4
+
+
+def test_concurrent_signups(db):
+    def signup(n, email=None):
+        body = {"email": email or f"new-{n}@example.com", "password": "correct-horse-battery-9"}
+        return APIClient().post("/api/auth/signup/", body)
+
+    requests = [lambda n=n: signup(n) for n in range(10)]
+    requests += [lambda n=n: signup(n, "same@example.com") for n in range(6)]
+    counts = record("10 signups + 6 of one address", run_concurrently(requests))
+    assert counts == {201: 11, 400: 5}
+
+
+def test_concurrent_refreshes_of_one_token_rotate_once(user):
+    refresh = str(RefreshToken.for_user(user))
+    requests = [
+        lambda: APIClient().post("/api/auth/refresh/", {"refresh": refresh}) for _ in range(8)
+    ]
+    responses = run_concurrently(requests)
+    counts = record("8 refreshes of one token", responses)
+    assert counts == {200: 1, 401: 7}
+    new_refresh = next(r for r in responses if r.status_code == 200).json()["refresh"]
+    again = APIClient().post("/api/auth/refresh/", {"refresh": new_refresh})
+    assert again.status_code == 200
+
+
+def test_upload_racing_its_characters_delete(user, make_character, settings):
+    from knowledge.models import Document
+
+    totals = Counter()
+    for round_number, delay in enumerate([0, 0, 0.005, 0.01, 0.02]):
+        character = make_character(user, slug=f"doomed-{round_number}")
+
+        def post(slug=character.slug):
+            body = {"file": upload("notes.txt", words(50).encode())}
+            return client_for(user).post(
+                f"/api/knowledge-base/{slug}/documents/", body, format="multipart"
+            )
+
+        def delete(slug=character.slug, delay=delay):
+            time.sleep(delay)
+            return client_for(user).delete(detail(slug))
+
+        uploaded, deleted = run_concurrently([post, delete])
+        assert deleted.status_code == 204
+        assert uploaded.status_code in (201, 404), uploaded.content
+        totals[uploaded.status_code] += 1
+    OUTCOMES["upload racing its character's delete (5 rounds)"] = dict(totals)
+    print(f"\nupload racing delete: {dict(totals)}")
+    assert not Document.objects.exists()
+    time.sleep(0.5)  # files are removed once the delete commits
+    assert stored_files(settings.MEDIA_ROOT) == []

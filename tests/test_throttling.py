@@ -1,8 +1,10 @@
 """Abuse limits: login and sign-up per IP and per e-mail, the API per user."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from oshara import settings as production_settings
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +41,53 @@ def test_login_is_throttled_per_email_across_addresses(api_client, settings, use
     for n in range(3):
         body = {"email": user.email.upper(), "password": "wrong"}
         assert api_client.post(LOGIN, body, REMOTE_ADDR=f"10.0.1.{n}").status_code == 401
-    # Even the right password, from a new address, waits: the account is under attack.
-    from tests.helpers import PASSWORD
-
+    # An address that already failed waits, even with the right password: it is guessing.
     body = {"email": user.email, "password": PASSWORD}
-    assert_throttled(api_client.post(LOGIN, body, REMOTE_ADDR="10.0.2.1"))
+    assert_throttled(api_client.post(LOGIN, body, REMOTE_ADDR="10.0.1.0"))
+
+
+def test_a_stranger_cannot_lock_the_owner_out(api_client, settings, user):
+    settings.AUTH_THROTTLE_RATE = "3/minute"
+    for _ in range(3):
+        body = {"email": user.email, "password": "wrong"}
+        assert api_client.post(LOGIN, body, REMOTE_ADDR="203.0.113.7").status_code == 401
+    stranger = api_client.post(
+        LOGIN, {"email": user.email, "password": "x"}, REMOTE_ADDR="203.0.113.7"
+    )
+    assert_throttled(stranger)
+    # The owner's address has no recent failure: it still gets to try, and logs in.
+    owner = api_client.post(
+        LOGIN, {"email": user.email, "password": PASSWORD}, REMOTE_ADDR="198.51.100.2"
+    )
+    assert owner.status_code == 200
+
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_attempt(client, email, password, address="192.0.2.10"):
+    body = {"username": email, "password": password, "next": "/admin/"}
+    return client.post(ADMIN_LOGIN, body, REMOTE_ADDR=address)
+
+
+def test_admin_login_has_the_api_login_limits(client, settings, make_user):
+    settings.AUTH_THROTTLE_RATE = "3/minute"
+    staff = make_user("operator@example.com", is_staff=True, is_superuser=True)
+    for _ in range(3):
+        assert admin_attempt(client, staff.email, "wrong").status_code == 200  # the form again
+    refused = admin_attempt(client, staff.email, PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert "_auth_user_id" not in client.session
+    # The per-IP limit: new guesses from that address at other accounts wait too.
+    assert admin_attempt(client, "other@example.com", "x").status_code == 429
+    # Failures at the admin count for the API login as well (one count per e-mail).
+    api = APIClient().post(
+        LOGIN, {"email": staff.email, "password": PASSWORD}, REMOTE_ADDR="192.0.2.10"
+    )
+    assert_throttled(api)
+    # The owner, from an address without failures, logs in to the admin.
+    assert admin_attempt(client, staff.email, PASSWORD, address="198.51.100.3").status_code == 302
 
 
 def test_x_forwarded_for_does_not_dodge_the_ip_limit(api_client, settings):

@@ -1,7 +1,5 @@
 """The character object, exactly as the reference's schema lays it out."""
 
-import json
-
 from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
@@ -22,6 +20,7 @@ from characters.validators import (
     validate_origin,
 )
 from knowledge.serializers import DocumentSerializer
+from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
     StrictCharField,
@@ -46,10 +45,10 @@ def multipart_to_dict(data, file_fields):
         value = data.get(key)
         if key in MULTIPART_JSON_FIELDS and isinstance(value, str):
             try:
-                value = json.loads(value)
-            except ValueError:
+                value = json_input.loads(value)
+            except json_input.JSONInputError as exc:
                 raise serializers.ValidationError(
-                    {key: ["In a multipart request this field must be JSON text."]}
+                    {key: [f"In a multipart request this field must be JSON text: {exc}"]}
                 ) from None
         if value == "" and key in file_fields:
             value = None  # an empty form value clears the file

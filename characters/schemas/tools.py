@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from jsonschema import Draft202012Validator, SchemaError
@@ -11,6 +12,7 @@ from rest_framework.settings import api_settings
 
 from characters.schemas import masking
 from characters.validators import validate_http_url
+from oshara.http import json_input
 from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
@@ -90,6 +92,9 @@ class JSONSchemaObjectField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             self.fail("not_object")
+        limit = settings.TOOL_INPUT_SCHEMA_MAX_DEPTH
+        if json_input.depth_exceeds(data, limit):  # the meta-schema check recurses per level
+            raise serializers.ValidationError(f"The schema is nested deeper than {limit} levels.")
         if "$schema" in data:
             schema_validator = validator_for(data, default=None)
             if schema_validator is None:
