@@ -68,3 +68,23 @@ PATHS = [
         targets={POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)},
     ),
 ]
+
+# `make bench-scale`: the same reads at 100 characters and at 100,000 (bench/scale.py). The
+# deep page is the last one at 100 characters (offset 80) and offset 5,000 at scale.
+SCALE_PATHS = [
+    PATHS[0],
+    BenchPath(
+        "list limit=20 offset=0",
+        "/api/ai-characters/?limit=20&offset=0",
+        floor="sql",
+        headers=JWT,
+    ),
+    BenchPath(
+        "list limit=20 deep offset",
+        "/api/ai-characters/?limit=20&offset={deep_offset}",
+        floor="sql",
+        headers=JWT,
+    ),
+    PATHS[2],
+]
+TABLES = {"default": PATHS, "scale": SCALE_PATHS}

@@ -103,14 +103,10 @@ def run_shape(shape, args):
         [sys.executable, "-m", "bench.seed", str(workdir)], env=env, check=True, cwd=servers.REPO
     )
     seeded = json.loads((workdir / "seed.json").read_text())
-    floor_env = dict(env, DJANGO_SETTINGS_MODULE="bench.floor_settings")
-    floor_env.update(
-        BENCH_FLOOR_BODY=seeded["floor_body"],
-        BENCH_FLOOR_APPEARANCE_BODY=seeded["floor_appearance_body"],
-        BENCH_FLOOR_SLUG=seeded["slug"],
-    )
     project = servers.start_gunicorn(args.port, args.workers, env)
-    floor_server = servers.start_gunicorn(args.floor_port, args.workers, floor_env)
+    floor_server = servers.start_gunicorn(
+        args.floor_port, args.workers, servers.floor_env(env, seeded)
+    )
     project_url = f"http://127.0.0.1:{args.port}"
     floor_url = f"http://127.0.0.1:{args.floor_port}"
     try:

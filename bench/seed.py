@@ -1,6 +1,6 @@
 """Seed the bench database and measure SQL queries per request, in-process.
 
-Run as `python -m bench.seed OUT_DIR` with the bench environment (bench/run.py does it). It
+Run as `python -m bench.seed OUT_DIR [TABLE]` with the bench environment (bench/run.py does it). It
 migrates, replaces the bench user's data with 1 user + 100 realistic characters, renders every
 path of bench/paths.py and counts its queries, writes the floors' bodies (the real retrieve and
 appearance responses) and OUT_DIR/seed.json for the load phase.
@@ -24,7 +24,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.paths import PATHS  # noqa: E402
+from bench.paths import TABLES  # noqa: E402
 from characters.models import Character, HandoffTarget  # noqa: E402
 from oshara.views import api_not_found  # noqa: E402
 from tests.reference import SALES_AGENT  # noqa: E402
@@ -137,6 +137,7 @@ def bench_context(user, character):
         "slug": character.slug,
         "origin": ORIGIN,
         "character_count": CHARACTER_COUNT,
+        "deep_offset": CHARACTER_COUNT - 20,
     }
 
 
@@ -170,18 +171,19 @@ def prepare_targets(out_dir, context, paths):
         "floor_body": str(out_dir / "floor-retrieve.json"),
         "floor_appearance_body": str(out_dir / "floor-appearance.json"),
         "slug": context["slug"],
+        "context": context,
         "targets": targets,
     }
 
 
-def main(out_dir, paths=None):
+def main(out_dir, table="default"):
     out_dir = Path(out_dir)
     call_command("migrate", interactive=False, verbosity=0)
     with transaction.atomic():
         user, character = seed()
-    info = prepare_targets(out_dir, bench_context(user, character), paths or PATHS)
+    info = prepare_targets(out_dir, bench_context(user, character), TABLES[table])
     (out_dir / "seed.json").write_text(json.dumps(info, indent=2))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -48,22 +48,34 @@ def postgres_urls(database_suffix=""):
     return database + database_suffix, redis
 
 
-def create_database(url, fresh=False):
-    """Create the PostgreSQL database of `url` if missing (dropped first when `fresh`)."""
+def _admin(url):
     import psycopg
 
     parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
     admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        quoted = psycopg.sql.Identifier(name)
+    name = psycopg.sql.Identifier(parts.path.lstrip("/"))
+    return psycopg.connect(admin, autocommit=True), name, parts.path.lstrip("/")
+
+
+def create_database(url, fresh=False):
+    """Create the PostgreSQL database of `url` if missing (dropped first when `fresh`)."""
+    from psycopg.sql import SQL
+
+    connection, quoted, name = _admin(url)
+    with connection:
         if fresh:
-            connection.execute(
-                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(quoted)
-            )
+            connection.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(quoted))
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if exists.fetchone() is None:
-            connection.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(quoted))
+            connection.execute(SQL("CREATE DATABASE {}").format(quoted))
+
+
+def drop_database(url):
+    from psycopg.sql import SQL
+
+    connection, quoted, _ = _admin(url)
+    with connection:
+        connection.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(quoted))
 
 
 def shape_env(shape, workdir, database_suffix="", fresh_database=False):
@@ -108,6 +120,17 @@ def clear_cache_keys(env):
     keys = list(client.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000))
     for start in range(0, len(keys), 1000):
         client.delete(*keys[start : start + 1000])
+
+
+def floor_env(env, seeded):
+    """The floor server's environment: the project's, with the floor URLconf and its bodies."""
+    return dict(
+        env,
+        DJANGO_SETTINGS_MODULE="bench.floor_settings",
+        BENCH_FLOOR_BODY=seeded["floor_body"],
+        BENCH_FLOOR_APPEARANCE_BODY=seeded["floor_appearance_body"],
+        BENCH_FLOOR_SLUG=seeded["slug"],
+    )
 
 
 def start_gunicorn(port, workers, env):
