@@ -179,13 +179,14 @@ def main():
             text=True,
         ).stdout
         report.append("== EXPLAIN (ANALYZE, BUFFERS) at scale, the bench user\n" + plans)
+        print("\n" + "\n\n".join(report) + "\n", flush=True)  # the memory phase takes a while
         report.append(memory(env, scale_info, args))
     finally:
         servers.clear_cache_keys(env)
         if not args.keep:
             servers.drop_database(env["DATABASE_URL"])
     text = "\n\n".join(report) + f"\n\nmake bench-scale took {time.monotonic() - started:.0f}s"
-    print("\n" + text)
+    print("\n" + report[-1] + f"\n\nmake bench-scale took {time.monotonic() - started:.0f}s")
     results = servers.REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "scale.txt").write_text(text + "\n")
