@@ -4,11 +4,12 @@ On PostgreSQL + Redis (a fresh database named after the bench one plus `_scale`,
 the end), one run:
 
 1. seeds the 100-character bench user (bench/seed.py) and measures retrieve, list limit=20 at
-   offset 0 and on the last page, and the appearance fetch, with the one-SQL floor beside them;
+   offset 0 and on the last page, and the appearance fetch, with their floors beside them;
 2. adds 999 users and characters up to 100,000 in bulk (bench/scale_seed.py), the bench user
-   owning 10,000, and measures the same paths (the deep page at offset 5,000) and the floor;
-3. prints both, each path as a share of the floor measured beside it (what survives a noisy
-   machine) and the change between the two (target: within 10 %), then the EXPLAIN plans;
+   owning 10,000, and measures the same paths (the deep page at offset 5,000) and floors;
+3. prints both, each path as a share of the floor with the same I/O measured beside it (what
+   survives a noisy machine) and the change between the two (target: within 10 %), then the
+   EXPLAIN plans;
 4. restarts the project with one worker and reads 20,000 distinct characters with 16 KB
    prompts by slug, printing the worker's RSS before and after.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from bench import servers
 from bench.paths import POSTGRES, SCALE_PATHS
+from bench.run import FLOOR_NAMES
 
 SCALE_TOLERANCE = 0.10
 
@@ -52,46 +54,53 @@ def python(env, *arguments):
 
 
 def measure_phase(env, seeded, targets, args, label):
-    """The one-SQL floor, then every target, on freshly started servers."""
+    """The floors the paths compare to, then every target, on freshly started servers."""
     project = servers.start_gunicorn(args.port, args.workers, env)
     floor = servers.start_gunicorn(args.floor_port, args.workers, servers.floor_env(env, seeded))
     project_url = f"http://127.0.0.1:{args.port}"
-    floor_url = f"http://127.0.0.1:{args.floor_port}/sql"
+    floor_url = f"http://127.0.0.1:{args.floor_port}"
+    names = sorted({path.floor for path in SCALE_PATHS})
     try:
         servers.wait_until_up(project_url + "/healthz", project)
-        servers.wait_until_up(floor_url, floor)
-        print(f"bench scale [{label}]: loading the one-SQL floor and the paths", flush=True)
-        floors = [servers.measure(floor_url, args)]
+        servers.wait_until_up(floor_url + "/bare", floor)
+        print(f"bench scale [{label}]: loading the floors and the paths", flush=True)
+        before = {name: servers.measure(f"{floor_url}/{name}", args) for name in names}
         results = [servers.measure(project_url + t["path"], args, t) for t in targets]
-        floors.append(servers.measure(floor_url, args))
+        after = {name: servers.measure(f"{floor_url}/{name}", args) for name in names}
     finally:
         servers.stop(project)
         servers.stop(floor)
-    floor_rps = sum(run["rps"] for run in floors) / 2
-    return floor_rps, results
+    floors = {name: (before[name]["rps"] + after[name]["rps"]) / 2 for name in names}
+    return floors, results
 
 
 def comparison(small, large, scale_info):
-    (small_floor, small_results), (large_floor, large_results) = small, large
+    (small_floors, small_results), (large_floors, large_results) = small, large
     lines = [
         f"== Scale on PostgreSQL + Redis: 100 characters vs {scale_info['characters']:,} "
         f"({scale_info['users']:,} users; the bench user owns {scale_info['owner_characters']:,})",
         "",
-        f"{'path':<28} {'100: req/s':>10} {'of SQL':>7} {'100k: req/s':>11} {'of SQL':>7} "
+        f"{'path':<28} {'100: req/s':>10} {'ratio':>6} {'100k: req/s':>11} {'ratio':>6} "
         f"{'change':>7}  within 10 %",
-        f"{'floor: bare + 1 SQL':<28} {small_floor:>10.0f} {1:>7.2f} {large_floor:>11.0f} "
-        f"{1:>7.2f}",
     ]
+    for name in small_floors:
+        lines.append(
+            f"{'floor: ' + FLOOR_NAMES[name]:<28} {small_floors[name]:>10.0f} {1:>6.2f} "
+            f"{large_floors[name]:>11.0f} {1:>6.2f}"
+        )
     for path, before, after in zip(SCALE_PATHS, small_results, large_results, strict=True):
-        ratio_before, ratio_after = before["rps"] / small_floor, after["rps"] / large_floor
+        ratio_before = before["rps"] / small_floors[path.floor]
+        ratio_after = after["rps"] / large_floors[path.floor]
         change = ratio_after / ratio_before - 1
         errors = sum(r["non2xx"] + r["socket_errors"] for r in (before, after))
         verdict = "PASS" if change >= -SCALE_TOLERANCE else "MISS"
-        row = f"{path.name:<28} {before['rps']:>10.0f} {ratio_before:>7.2f} "
-        row += f"{after['rps']:>11.0f} {ratio_after:>7.2f} {100 * change:>+6.0f}%  {verdict}"
+        row = f"{path.name:<28} {before['rps']:>10.0f} {ratio_before:>6.2f} "
+        row += f"{after['rps']:>11.0f} {ratio_after:>6.2f} {100 * change:>+6.0f}%  {verdict}"
         lines.append(row + (f"  errors {errors}" if errors else ""))
-    lines.append("(change: of-SQL ratio at scale over the same ratio at 100; deep offset = 80 at")
-    lines.append(" 100 characters, 5,000 at scale)")
+    lines.append("(ratio: to the floor with the same I/O, measured beside it; change: the ratio at")
+    lines.append(
+        " scale over the ratio at 100; deep offset = 80 at 100 characters, 5,000 at scale)"
+    )
     return "\n".join(lines)
 
 
