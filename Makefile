@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile
+.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed-dev ## gunicorn vs the framework's floor (wrk); DATABASE_URL picks the database
+bench: $(VENV)/.installed-dev ## SQLite and PostgreSQL + Redis under gunicorn vs the floors (wrk)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-scale: $(VENV)/.installed-dev ## 100 vs 100,000 characters on PostgreSQL + Redis, plans, memory
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 bench-profile: $(VENV)/.installed-dev ## pyinstrument profiles of retrieve and list, in-process
 	$(BIN)/python -m bench.profile $(BENCH_ARGS)

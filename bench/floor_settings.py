@@ -1,4 +1,4 @@
-"""The floor: the project's own settings and middleware, with a URLconf holding one bare view."""
+"""The floor: the project's own settings and middleware, with a URLconf of bare views."""
 
 from oshara.settings import *  # noqa: F403
 

@@ -1,8 +1,9 @@
 """`make bench-profile`: where retrieve, list and the widget fetch spend their time.
 
-Seeds the same data as `make bench` into a throwaway SQLite database (or DATABASE_URL), then
-profiles many in-process requests per endpoint (the full Django + DRF stack, production
-settings, no network) and prints each profile with the SQL one request runs.
+Seeds the same data as `make bench` into a throwaway SQLite database (`--shape postgres`: the
+PostgreSQL + Redis of `make bench`, see bench/servers.py), then profiles many in-process
+requests per endpoint (the full Django + DRF stack, production settings, no network) and
+prints each profile with the SQL one request runs.
 """
 
 import argparse
@@ -10,12 +11,19 @@ import base64
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 
-def configure_environment(workdir):
+def configure_environment(workdir, shape):
+    if shape == "postgres":
+        from bench import servers
+
+        os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = servers.postgres_urls()
+        servers.create_database(os.environ["DATABASE_URL"])
+        os.environ["CACHE_KEY_PREFIX"] = f"oshara-profile-{secrets.token_hex(4)}"
     os.environ.update(
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(48)).decode(),
@@ -26,7 +34,9 @@ def configure_environment(workdir):
         LOG_LEVEL="WARNING",
     )
     os.environ.setdefault("API_THROTTLE_RATE", "5000/second")  # as bench/run.py
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'profile.sqlite3'}")
+    if shape == "sqlite":
+        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'profile.sqlite3'}"
+        os.environ.pop("REDIS_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
 
 
@@ -34,9 +44,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="per endpoint (list: /10)")
     parser.add_argument("--top", type=int, default=40, help="functions shown per profile")
+    parser.add_argument("--shape", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="oshara-profile-"))
-    configure_environment(workdir)
+    configure_environment(workdir, args.shape)
 
     from django.db import connection
     from django.test import Client
@@ -59,9 +70,12 @@ def main():
         for query in captured:
             print("  ", query["sql"][:160])
         profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
         with profiler:
             for _ in range(count):
                 client.get(path, headers=headers)
+        per_request = (time.perf_counter() - started) / count * 1000
+        print(f"--- {count} requests, {per_request:.2f} ms each (in-process, profiled)")
         # Cumulative time per function shows which layer costs what; self time, the leaves.
         for mode, top in (("total", args.top), ("self", args.top // 2)):
             text = profiler.output_text(flat=True, flat_time=mode, time="percent_of_total")

@@ -1,4 +1,12 @@
--- wrk reporter: one machine-readable line that bench/run.py parses.
+-- wrk script: the request from the environment, and one machine-readable line for bench/run.py.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+local body_file = os.getenv("BENCH_BODY_FILE")
+if body_file and body_file ~= "" then
+  local file = assert(io.open(body_file, "rb"))
+  wrk.body = file:read("*a")
+  file:close()
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -1,36 +1,35 @@
-"""`make bench`: the project under gunicorn against the framework's floor, one table out.
+"""`make bench`: the project under gunicorn against the framework's floors, in both shapes.
 
-Seeds a throwaway SQLite database (or DATABASE_URL when set), starts the project and the
-floor (bench/floor_urls.py) under the same gunicorn settings with production settings, drives
-each target with wrk from this process's child, and prints requests/s, p50/p99 latency, the
-ratio to the floor's requests/s, SQL queries per request and RSS per worker.
+For each shape (SQLite + local-memory cache, then PostgreSQL + Redis) it seeds the database,
+starts the project and the floors (bench/floor_urls.py) under the same gunicorn settings with
+production settings, drives every path of bench/paths.py with wrk, and prints one table:
+requests/s, p50/p99 latency, SQL queries per request, the ratio to the floor with the same
+I/O and to the bare floor, the path's target and PASS/MISS, and the RSS of every worker.
 """
 
 import argparse
-import base64
 import json
 import os
-import re
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+from bench import servers
+from bench.paths import PATHS, POSTGRES, SQLITE
 
-REPO = Path(__file__).resolve().parent.parent
-RESULT_LINE = re.compile(r"BENCH_RESULT (.*)")
-BENCH_THROTTLE_RATE = "5000/second"
+FLOOR_NAMES = {"bare": "bare", "sql": "bare + 1 SQL", "cache": "bare + 1 cache GET"}
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--shapes",
+        default=os.environ.get("BENCH_SHAPES", f"{SQLITE},{POSTGRES}"),
+        help=f"comma-separated: {SQLITE}, {POSTGRES} (default both)",
+    )
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 10)))
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     parser.add_argument("--connections", type=int, default=16)
@@ -43,181 +42,118 @@ def parse_args():
     return parser.parse_args()
 
 
-def require_wrk():
-    """wrk comes from the system packages; install it when we can (root with apt-get)."""
-    if shutil.which("wrk"):
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("bench: installing wrk (apt-get install wrk)", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-        return
-    sys.exit("bench: the load generator wrk is required: sudo apt-get install wrk")
+def verdict(shape, path, result, floors):
+    """(target text, PASS/MISS) for one measured path."""
+    target = path.targets.get(shape)
+    if target is None:
+        return "", ""
+    ratio = result["rps"] / floors[target.floor]["rps"]
+    text = f">= {target.ratio:.2f} of {target.floor}"
+    return text, "PASS" if ratio >= target.ratio else "MISS"
 
 
-def bench_env(workdir):
-    """Production settings: DEBUG off, fresh secrets, no HTTPS redirect on plain localhost."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(48)).decode(),
-        FERNET_KEYS=Fernet.generate_key().decode(),
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        STATIC_ROOT=str(workdir / "static"),
-        MEDIA_ROOT=str(workdir / "media"),
-        LOG_LEVEL="WARNING",
-        PYTHONDONTWRITEBYTECODE="1",
+def format_table(shape, floors, floor_runs, rows, rss, args):
+    header = (
+        f"{'path':<30} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} "
+        f"{'I/O floor':<19} {'ratio':>5} {'/bare':>5}  {'target':<17} {'':<4} errors"
     )
-    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    # The throttle still runs on every request, over 1 s instead of 1 min: its history holds
-    # the requests of the last second (about 1000 per worker at these rates, production's worst
-    # is 1000), with room above the fastest target so one bench user is never refused.
-    env.setdefault("API_THROTTLE_RATE", BENCH_THROTTLE_RATE)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    (workdir / "static").mkdir()
-    return env
-
-
-def start_gunicorn(port, workers, env):
-    command = [sys.executable, "-m", "gunicorn", "oshara.wsgi:application"]
-    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO)]
-    command += ["--log-level", "warning"]
-    return subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True)
-
-
-def wait_until_up(url, process, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"bench: the server for {url} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers; the status does not matter here
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"bench: {url} did not come up within {timeout}s")
-
-
-def stop(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def worker_rss_mib(process):
-    """Resident memory of each gunicorn worker (the master's children), in MiB."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        kib = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-        sizes.append(kib / 1024)
-    return sizes
-
-
-def load(url, headers, args, duration):
-    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s"]
-    command += ["-s", str(REPO / "bench" / "report.lua"), "--timeout", "10s"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    match = RESULT_LINE.search(output)
-    if not match:
-        sys.exit(f"bench: could not read wrk's output:\n{output}")
-    fields = dict(item.split("=") for item in match.group(1).split())
-    result = {key: int(value) for key, value in fields.items()}
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
-
-
-def measure(url, headers, args):
-    load(url, headers, args, args.warmup)
-    return load(url, headers, args, args.duration)
-
-
-def format_table(floor, rows, rss, args, database):
     lines = [
-        f"wrk: {args.threads} threads, {args.connections} connections, {args.duration}s per "
-        f"target; gunicorn: {args.workers} sync workers each; database: {database}",
+        f"== {servers.SHAPE_TITLES[shape]}: wrk {args.threads} threads, {args.connections} "
+        f"connections, {args.duration}s per path; gunicorn {args.workers} sync workers each",
         "",
-        f"{'target':<24} {'req/s':>8} {'% floor':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'SQL/req':>8}  errors",
+        header,
     ]
-    floor_rps = floor["rps"]
-    row = f"{'floor (bytes, no auth)':<24} {floor_rps:>8.0f} {100:>7.0f}% "
-    row += f"{floor['p50_us'] / 1000:>8.2f} {floor['p99_us'] / 1000:>8.2f} {0:>8}"
-    lines.append(row)
-    for target, result in rows:
+    bare = floors["bare"]["rps"]
+    for name, floor in floors.items():
+        row = f"{'floor: ' + FLOOR_NAMES[name]:<30} {floor['rps']:>7.0f} "
+        row += f"{floor['p50_us'] / 1000:>7.2f} {floor['p99_us'] / 1000:>7.2f} "
+        row += f"{floor['queries']:>4} {'':<19} {'':>5} {floor['rps'] / bare:>5.2f}"
+        lines.append(row)
+    for path, target, result in rows:
         if result is None:
-            lines.append(f"{target['name']:<24} n/a ({target['missing']})")
+            lines.append(f"{path.name:<30} n/a ({target['missing']})")
             continue
         errors = result["non2xx"] + result["socket_errors"]
-        ratio = 100 * result["rps"] / floor_rps
-        row = f"{target['name']:<24} {result['rps']:>8.0f} {ratio:>7.1f}% "
-        row += f"{result['p50_us'] / 1000:>8.2f} {result['p99_us'] / 1000:>8.2f} "
-        row += f"{target['queries']:>8}  {errors or ''}"
-        lines.append(row)
+        goal, status = verdict(shape, path, result, floors)
+        row = f"{path.name:<30} {result['rps']:>7.0f} {result['p50_us'] / 1000:>7.2f} "
+        row += f"{result['p99_us'] / 1000:>7.2f} {target['queries']:>4} "
+        row += f"{FLOOR_NAMES[path.floor]:<19} {result['rps'] / floors[path.floor]['rps']:>5.2f} "
+        row += f"{result['rps'] / bare:>5.2f}  {goal:<17} {status:<4} {errors or ''}"
+        lines.append(row.rstrip())
     lines.append("")
+    spreads = []
+    for name, (before, after) in floor_runs.items():
+        gap = 100 * abs(before - after) / ((before + after) / 2)
+        spreads.append(f"{name} {before:.0f}/{after:.0f} ({gap:.0f}% apart)")
+    lines.append("floor runs before/after the paths: " + "; ".join(spreads))
+    lines.append("(the floor is their mean; a large gap means a noisy machine)")
     for name, sizes in rss.items():
         listed = ", ".join(f"{size:.1f}" for size in sizes)
         lines.append(f"RSS per worker ({name}): {listed} MiB")
     return "\n".join(lines)
 
 
-def main():
-    args = parse_args()
-    require_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="oshara-bench-"))
-    env = bench_env(workdir)
-    database = env["DATABASE_URL"].split("://")[0]
-    print(f"bench: seeding ({database}) in {workdir}", flush=True)
-    seed_command = [sys.executable, "-m", "bench.seed", str(workdir)]
-    subprocess.run(seed_command, env=env, cwd=REPO, check=True)
+def run_shape(shape, args):
+    """Seed, serve and load one shape; returns its table."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"oshara-bench-{shape}-"))
+    args.workdir = workdir
+    env = servers.shape_env(shape, workdir)
+    print(f"bench [{shape}]: seeding in {workdir}", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "bench.seed", str(workdir)], env=env, check=True, cwd=servers.REPO
+    )
     seeded = json.loads((workdir / "seed.json").read_text())
-    floor_env = dict(env, DJANGO_SETTINGS_MODULE="bench.floor_settings")
-    floor_env["BENCH_FLOOR_BODY"] = seeded["floor_body"]
-    project = start_gunicorn(args.port, args.workers, env)
-    floor_server = start_gunicorn(args.floor_port, args.workers, floor_env)
+    project = servers.start_gunicorn(args.port, args.workers, env)
+    floor_server = servers.start_gunicorn(
+        args.floor_port, args.workers, servers.floor_env(env, seeded)
+    )
+    project_url = f"http://127.0.0.1:{args.port}"
+    floor_url = f"http://127.0.0.1:{args.floor_port}"
     try:
-        project_url, floor_url = (
-            f"http://127.0.0.1:{args.port}",
-            f"http://127.0.0.1:{args.floor_port}",
-        )
-        wait_until_up(project_url + "/healthz", project)
-        wait_until_up(floor_url + "/", floor_server)
-        print("bench: loading the floor", flush=True)
-        floor_runs = [measure(floor_url + "/", {}, args)]
+        servers.wait_until_up(project_url + "/healthz", project)
+        servers.wait_until_up(floor_url + "/bare", floor_server)
+        print(f"bench [{shape}]: loading the floors", flush=True)
+        before = {name: servers.measure(f"{floor_url}/{name}", args) for name in FLOOR_NAMES}
         rows = []
-        for target in seeded["targets"]:
+        for path, target in zip(PATHS, seeded["targets"], strict=True):
             result = None
             if "missing" not in target:
-                print(f"bench: loading {target['name']}", flush=True)
-                result = measure(project_url + target["path"], target["headers"], args)
-            rows.append((target, result))
-        print("bench: loading the floor again (noise check)", flush=True)
-        floor_runs.append(measure(floor_url + "/", {}, args))
-        rss = {"project": worker_rss_mib(project), "floor": worker_rss_mib(floor_server)}
+                print(f"bench [{shape}]: loading {path.name}", flush=True)
+                result = servers.measure(project_url + target["path"], args, target)
+            rows.append((path, target, result))
+        print(f"bench [{shape}]: loading the floors again (noise check)", flush=True)
+        after = {name: servers.measure(f"{floor_url}/{name}", args) for name in FLOOR_NAMES}
+        rss = {
+            "project": servers.worker_rss_mib(project),
+            "floor": servers.worker_rss_mib(floor_server),
+        }
     finally:
-        stop(project)
-        stop(floor_server)
-    # The floor is measured before and after the targets; their mean absorbs drift.
-    floor = {key: sum(run[key] for run in floor_runs) / 2 for key in ("rps", "p50_us", "p99_us")}
-    table = format_table(floor, rows, rss, args, database)
-    spread = abs(floor_runs[0]["rps"] - floor_runs[1]["rps"]) / floor["rps"]
-    table += f"\nfloor runs: {floor_runs[0]['rps']:.0f} and {floor_runs[1]['rps']:.0f} req/s "
-    table += f"({100 * spread:.0f}% apart; a large gap means a noisy machine)"
-    print("\n" + table)
-    results = REPO / "bench" / "results"
+        servers.stop(project)
+        servers.stop(floor_server)
+        servers.clear_cache_keys(env)
+        shutil.rmtree(workdir, ignore_errors=True)
+    floors = {}
+    for name in FLOOR_NAMES:
+        runs = (before[name], after[name])
+        floors[name] = {
+            key: sum(run[key] for run in runs) / 2 for key in ("rps", "p50_us", "p99_us")
+        }
+        floors[name]["queries"] = {"bare": 0, "sql": 1, "cache": 0}[name]
+    floor_runs = {name: (before[name]["rps"], after[name]["rps"]) for name in FLOOR_NAMES}
+    return format_table(shape, floors, floor_runs, rows, rss, args)
+
+
+def main():
+    args = parse_args()
+    servers.require_wrk()
+    started = time.monotonic()
+    tables = [run_shape(shape.strip(), args) for shape in args.shapes.split(",") if shape.strip()]
+    report = "\n\n".join(tables)
+    report += f"\n\nmake bench took {time.monotonic() - started:.0f}s"
+    print("\n" + report)
+    results = servers.REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.txt").write_text(table + "\n")
-    shutil.rmtree(workdir, ignore_errors=True)
+    (results / "latest.txt").write_text(report + "\n")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Seed the bench database and measure SQL queries per request, in-process.
 
-Run as `python -m bench.seed OUT_DIR` with the bench environment (bench/run.py does it). It
-migrates, replaces the bench user's data with 1 user + 100 realistic characters, writes the
-floor's body (the real retrieve response) and OUT_DIR/seed.json for the load phase.
+Run as `python -m bench.seed OUT_DIR [TABLE]` with the bench environment (bench/run.py does it). It
+migrates, replaces the bench user's data with 1 user + 100 realistic characters, renders every
+path of bench/paths.py and counts its queries, writes the floors' bodies (the real retrieve and
+appearance responses) and OUT_DIR/seed.json for the load phase.
 """
 
 import json
@@ -23,6 +24,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.paths import TABLES  # noqa: E402
 from characters.models import Character, HandoffTarget  # noqa: E402
 from oshara.views import api_not_found  # noqa: E402
 from tests.reference import SALES_AGENT  # noqa: E402
@@ -105,51 +107,83 @@ def handoff_pair(characters, index):
 
 def route_exists(path):
     try:
-        return resolve(path).func is not api_not_found
+        return resolve(path.split("?")[0]).func is not api_not_found
     except Resolver404:
         return False
 
 
-def measure(client, path, headers, expect_items=None):
+def measure(client, method, path, headers, body=None, status=200, expect_items=None):
     """Warm once (caches, connections), then count the queries of a second request."""
-    client.get(path, headers=headers)
+
+    def send():
+        return client.generic(
+            method, path, data=body or "", content_type="application/json", headers=headers
+        )
+
+    send()
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(path, headers=headers)
-    if response.status_code != 200:
-        raise SystemExit(f"bench seed: GET {path} returned {response.status_code}")
+        response = send()
+    if response.status_code != status:
+        raise SystemExit(f"bench seed: {method} {path} returned {response.status_code}")
     if expect_items is not None and len(response.json()) != expect_items:
-        raise SystemExit(f"bench seed: GET {path} did not return {expect_items} items")
+        raise SystemExit(f"bench seed: {method} {path} did not return {expect_items} items")
     return response, len(captured)
 
 
-def main(out_dir):
+def bench_context(user, character):
+    """The placeholders the paths' URLs, headers and bodies use (see bench/paths.py)."""
+    return {
+        "token": str(AccessToken.for_user(user)),
+        "slug": character.slug,
+        "origin": ORIGIN,
+        "character_count": CHARACTER_COUNT,
+        "deep_offset": CHARACTER_COUNT - 20,
+    }
+
+
+def prepare_targets(out_dir, context, paths):
+    """Each path rendered and its SQL counted in-process; the floors' bodies written."""
+    client = Client(HTTP_HOST=HOST)
+    auth = {"Authorization": f"Bearer {context['token']}"}
+    retrieve, _ = measure(client, "GET", f"/api/ai-characters/{context['slug']}/", auth)
+    bodies = {"retrieve": retrieve.content, "appearance": retrieve.content}
+    appearance_path = f"/api/agents/{context['slug']}/appearance/"
+    if route_exists(appearance_path):
+        bodies["appearance"] = client.get(appearance_path, headers={"Origin": ORIGIN}).content
+    for name, content in bodies.items():
+        (out_dir / f"floor-{name}.json").write_bytes(content)
+    targets = []
+    for bench_path in paths:
+        if bench_path.prepare is not None:
+            context.update(bench_path.prepare(context))
+        url, headers, body = bench_path.render(context)
+        target = {"name": bench_path.name, "method": bench_path.method, "path": url}
+        target.update(headers=headers, body=body)
+        if not route_exists(url):
+            target["missing"] = "endpoint missing"
+        else:
+            items = context[bench_path.expect_items] if bench_path.expect_items else None
+            _, target["queries"] = measure(
+                client, bench_path.method, url, headers, body, bench_path.status, items
+            )
+        targets.append(target)
+    return {
+        "floor_body": str(out_dir / "floor-retrieve.json"),
+        "floor_appearance_body": str(out_dir / "floor-appearance.json"),
+        "slug": context["slug"],
+        "context": context,
+        "targets": targets,
+    }
+
+
+def main(out_dir, table="default"):
     out_dir = Path(out_dir)
     call_command("migrate", interactive=False, verbosity=0)
     with transaction.atomic():
         user, character = seed()
-    token = str(AccessToken.for_user(user))
-    auth = {"Authorization": f"Bearer {token}"}
-    client = Client(HTTP_HOST=HOST)
-    retrieve_path = f"/api/ai-characters/{character.slug}/"
-    appearance_path = f"/api/agents/{character.slug}/appearance/"
-
-    response, retrieve_queries = measure(client, retrieve_path, auth)
-    floor_body = out_dir / "floor-body.json"
-    floor_body.write_bytes(response.content)
-    targets = [
-        {"name": "retrieve by slug (JWT)", "path": retrieve_path, "headers": auth},
-        {"name": "list of 100 (JWT)", "path": "/api/ai-characters/", "headers": auth},
-        {"name": "appearance (Origin)", "path": appearance_path, "headers": {"Origin": ORIGIN}},
-    ]
-    targets[0]["queries"] = retrieve_queries
-    targets[1]["queries"] = measure(client, targets[1]["path"], auth, CHARACTER_COUNT)[1]
-    if route_exists(appearance_path):
-        targets[2]["queries"] = measure(client, appearance_path, targets[2]["headers"])[1]
-    else:
-        targets[2]["missing"] = "endpoint missing"
-    info = {"floor_body": str(floor_body), "targets": targets}
+    info = prepare_targets(out_dir, bench_context(user, character), TABLES[table])
     (out_dir / "seed.json").write_text(json.dumps(info, indent=2))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -1,0 +1,90 @@
+"""The paths `make bench` measures: adding one is adding one entry to PATHS.
+
+Each entry names the request (method, URL, headers, body: `{placeholders}` are filled from
+the seeded context, see bench/seed.py), the floor that does the same unavoidable I/O as the
+path (`bare`: none, `sql`: one indexed SELECT, `cache`: one cache GET; see
+bench/floor_urls.py) and a target per shape: the least requests/s the path must reach as a
+share of one of the floors, measured in the same run. A path whose route does not exist on
+this tree is printed as missing; `prepare(context)` may seed what the path needs and return
+more placeholders (an API key, a form, documents).
+"""
+
+from dataclasses import dataclass, field
+
+# The two shapes: a laptop (SQLite + in-process cache) and production (PostgreSQL + Redis).
+SQLITE, POSTGRES = "sqlite", "postgres"
+
+
+@dataclass(frozen=True)
+class Target:
+    floor: str  # "bare", "sql" or "cache"
+    ratio: float  # requests/s of the path over that floor's, at least
+
+
+@dataclass(frozen=True)
+class BenchPath:
+    name: str
+    url: str
+    floor: str  # the floor with the same I/O
+    targets: dict = field(default_factory=dict)  # shape -> Target
+    method: str = "GET"
+    headers: dict = field(default_factory=dict)
+    body: str | None = None
+    status: int = 200
+    expect_items: str | None = None  # the context value that is the JSON array's length
+    prepare: object = None  # callable(context) -> dict of more placeholders, or None
+
+    def render(self, context):
+        """(url, headers, body) with the placeholders filled."""
+        headers = {name: value.format(**context) for name, value in self.headers.items()}
+        body = None if self.body is None else self.body.format(**context)
+        return self.url.format(**context), headers, body
+
+
+JWT = {"Authorization": "Bearer {token}"}
+ORIGIN = {"Origin": "{origin}"}
+
+PATHS = [
+    BenchPath(
+        "retrieve by slug (JWT)",
+        "/api/ai-characters/{slug}/",
+        floor="sql",
+        headers=JWT,
+        targets={POSTGRES: Target("sql", 0.40), SQLITE: Target("bare", 0.35)},
+    ),
+    BenchPath(
+        "list of 100 (JWT)",
+        "/api/ai-characters/",
+        floor="sql",
+        headers=JWT,
+        expect_items="character_count",
+        targets={POSTGRES: Target("sql", 0.20), SQLITE: Target("bare", 0.10)},
+    ),
+    BenchPath(
+        "appearance (Origin)",
+        "/api/agents/{slug}/appearance/",
+        floor="cache",
+        headers=ORIGIN,
+        targets={POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)},
+    ),
+]
+
+# `make bench-scale`: the same reads at 100 characters and at 100,000 (bench/scale.py). The
+# deep page is the last one at 100 characters (offset 80) and offset 5,000 at scale.
+SCALE_PATHS = [
+    PATHS[0],
+    BenchPath(
+        "list limit=20 offset=0",
+        "/api/ai-characters/?limit=20&offset=0",
+        floor="sql",
+        headers=JWT,
+    ),
+    BenchPath(
+        "list limit=20 deep offset",
+        "/api/ai-characters/?limit=20&offset={deep_offset}",
+        floor="sql",
+        headers=JWT,
+    ),
+    PATHS[2],
+]
+TABLES = {"default": PATHS, "scale": SCALE_PATHS}
