@@ -29,9 +29,9 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import seed  # noqa: E402
-from characters import read_cache  # noqa: E402
+from characters.api import read_cache  # noqa: E402
 from characters.models import Character  # noqa: E402
-from characters.queries import characters_for_reading  # noqa: E402
+from characters.selectors import characters_for_reading  # noqa: E402
 
 BATCH = 2000
 MEMORY_EMAIL = "bench-memory@bench.invalid"
