@@ -1,6 +1,8 @@
-"""Plain text out of a stored document: pypdf for PDF, python-docx for DOCX, UTF-8 otherwise."""
+"""Plain text out of a stored document: pypdf for PDF (page by page), python-docx for DOCX,
+UTF-8 otherwise."""
 
 import logging
+from dataclasses import dataclass
 
 from knowledge.models import Document
 
@@ -11,12 +13,21 @@ class ExtractionError(Exception):
     """The document cannot be turned into text; the message is shown to its owner."""
 
 
-def extract_text(document):
-    """The document's text (NUL characters removed: databases refuse them), or ExtractionError."""
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based for a PDF; None for a file type without pages
+    text: str
+
+
+def extract_pages(document):
+    """The document's text page by page (one page for files without pages), or ExtractionError.
+
+    NUL characters are removed: databases refuse them.
+    """
     extractor = EXTRACTORS[document.file_type]
     try:
         with document.file.open("rb") as file:
-            text = extractor(file)
+            pages = extractor(file)
     except ExtractionError:
         raise
     except FileNotFoundError:
@@ -24,10 +35,10 @@ def extract_text(document):
     except Exception:  # parsers raise many types on damaged input
         logger.warning("Could not read document %s", document.pk, exc_info=True)
         raise ExtractionError(UNREADABLE[document.file_type]) from None
-    text = text.replace("\x00", "")
-    if not text.strip():
+    pages = [Page(page.number, page.text.replace("\x00", "")) for page in pages]
+    if not any(page.text.strip() for page in pages):
         raise ExtractionError(NO_TEXT[document.file_type])
-    return text
+    return pages
 
 
 def pdf_text(file):
@@ -36,7 +47,7 @@ def pdf_text(file):
     reader = PdfReader(file)
     if reader.is_encrypted and not reader.decrypt(""):
         raise ExtractionError("The PDF is password-protected; upload an unprotected copy.")
-    return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+    return [Page(number, page.extract_text() or "") for number, page in enumerate(reader.pages, 1)]
 
 
 def docx_text(file):
@@ -49,12 +60,12 @@ def docx_text(file):
             parts.extend("\t".join(cell.text for cell in row.cells) for row in block.rows)
         else:
             parts.append(block.text)
-    return "\n".join(parts)
+    return [Page(None, "\n".join(parts))]
 
 
 def plain_text(file):
     try:
-        return file.read().decode("utf-8-sig")
+        return [Page(None, file.read().decode("utf-8-sig"))]
     except UnicodeDecodeError:
         raise ExtractionError("The file is not valid UTF-8 text.") from None
 
