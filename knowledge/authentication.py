@@ -3,6 +3,7 @@
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
 
@@ -35,3 +36,16 @@ class KBQueryKeyAuthentication(BaseAuthentication):
         ):
             return (KB_QUERY_WORKER, None)
         return None
+
+
+class KBQueryKeyScheme(OpenApiAuthenticationExtension):
+    target_class = KBQueryKeyAuthentication
+    name = "KBQueryKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "The voice worker's key (the KB_QUERY_API_KEY setting).",
+        }

@@ -51,7 +51,9 @@ def search(character, query, top_k):
     vectors = character_vectors(character, embedder)
     if not len(vectors.chunk_ids):
         return []
-    scores = vectors.matrix @ query_vector
+    # einsum, not `@`: BLAS spreads this small product over every core, and with the cores
+    # busy (several server processes) that costs tens of ms at p95 against ~0.5 ms on one.
+    scores = np.einsum("ij,j->i", vectors.matrix, query_vector)
     count = min(top_k, len(scores))
     best = np.argpartition(-scores, count - 1)[:count]
     best = best[np.argsort(-scores[best], kind="stable")]

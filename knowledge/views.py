@@ -89,6 +89,7 @@ class KnowledgeQueryView(APIView):
 
     @extend_schema(
         summary="Search a knowledge base",
+        operation_id="api_knowledge_base_query",
         description=QUERY_DESCRIPTION,
         parameters=[KnowledgeQuerySerializer],
         responses=QUERY_RESPONSES,
@@ -98,6 +99,7 @@ class KnowledgeQueryView(APIView):
 
     @extend_schema(
         summary="Search a knowledge base (JSON body)",
+        operation_id="api_knowledge_base_query_post",
         description=QUERY_DESCRIPTION,
         request=KnowledgeQueryBodySerializer,
         responses=QUERY_RESPONSES,
