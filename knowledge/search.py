@@ -62,6 +62,7 @@ def search(character, query, top_k):
         row["pk"]: row
         for row in processed_chunks(character.pk)
         .filter(pk__in=chunk_ids)
+        .order_by()  # the order is the ranking's
         .values("pk", "text", "page", "document__file")
     }
     return [
