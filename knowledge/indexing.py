@@ -10,7 +10,7 @@ from knowledge.embeddings import EmbeddingError, get_embedder, to_bytes
 
 logger = logging.getLogger(__name__)
 
-EMBEDDING_FAILED = "The document could not be indexed for search; re-queue it to try again."
+EMBEDDING_FAILED = "The document could not be indexed for search; upload it again later."
 
 
 def embed_texts(texts):

@@ -196,7 +196,7 @@ def test_a_document_that_fails_to_embed_ends_failed_with_a_readable_error(
     document.refresh_from_db()
     assert (document.status, document.chunk_count) == ("FAILED", 0)
     assert document.error == (
-        "The document could not be indexed for search; re-queue it to try again."
+        "The document could not be indexed for search; upload it again later."
     )
     assert not DocumentChunk.objects.exists()
 
@@ -236,7 +236,7 @@ def test_after_a_model_change_embed_chunks_rewrites_every_vector(
 def test_embed_chunks_fails_cleanly_when_the_model_does(refund_document, settings):
     settings.KNOWLEDGE_EMBEDDING_BACKEND = "tests.embedders.BrokenEmbedder"
 
-    with pytest.raises(CommandError, match="could not be indexed"):
+    with pytest.raises(CommandError, match="embedding model failed"):
         call_command("embed_chunks")
 
     assert DocumentChunk.objects.get().embedding_model == "wordllama/l2_supercat_256"

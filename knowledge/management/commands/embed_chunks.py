@@ -31,6 +31,9 @@ class Command(BaseCommand):
                 everything=options["all"],
                 batch_size=options["batch_size"],
             )
-        except EmbeddingError as exc:
-            raise CommandError(str(exc)) from None
+        except EmbeddingError:
+            raise CommandError(
+                "The embedding model failed (the log has why); batches already embedded are "
+                "kept, run the command again to go on."
+            ) from None
         self.stdout.write(f"Embedded {count} chunks with {get_embedder().name}.")
