@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile bench-scale
+.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-scale: $(VENV)/.installed-dev ## 100 vs 100,000 characters on PostgreSQL +
 
 bench-profile: $(VENV)/.installed-dev ## pyinstrument profiles of retrieve and list, in-process
 	$(BIN)/python -m bench.profile $(BENCH_ARGS)
+
+bench-kb: $(VENV)/.installed-dev ## knowledge-base query p50/p95 at 1,000 and 20,000 chunks, in-process
+	$(BIN)/python -m bench.kb_query $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache *.egg-info

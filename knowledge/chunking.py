@@ -6,7 +6,7 @@ tokens by roughly a quarter for English, which is fine for sizing retrieval chun
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 TOKEN = re.compile(r"\S+")
 
@@ -16,6 +16,7 @@ class Chunk:
     index: int
     text: str
     token_count: int
+    page: int | None = None
 
 
 def split_into_chunks(text, size, overlap):
@@ -42,4 +43,14 @@ def split_into_chunks(text, size, overlap):
         if start + size >= len(spans):
             break
         start += step
+    return chunks
+
+
+def split_pages_into_chunks(pages, size, overlap):
+    """Each page (knowledge/extraction.py) split on its own, so a chunk names the one page it
+    comes from; indices run on across pages."""
+    chunks = []
+    for page in pages:
+        for chunk in split_into_chunks(page.text, size, overlap):
+            chunks.append(replace(chunk, index=len(chunks), page=page.number))
     return chunks

@@ -1,7 +1,9 @@
-"""Plain text out of a stored document: pypdf for PDF, python-docx for DOCX, UTF-8 otherwise."""
+"""Plain text out of a stored document: pypdf for PDF (page by page), python-docx for DOCX,
+UTF-8 otherwise."""
 
 import logging
 import zipfile
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -14,12 +16,22 @@ class ExtractionError(Exception):
     """The document cannot be turned into text; the message is shown to its owner."""
 
 
-def extract_text(document):
-    """The document's text (NUL characters removed: databases refuse them), or ExtractionError."""
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based for a PDF; None for a file type without pages
+    text: str
+
+
+def extract_pages(document):
+    """The document's text page by page (one page for files without pages), or ExtractionError.
+
+    NUL characters and unpaired surrogates are removed: no database or UTF-8 encoder accepts
+    them (pypdf yields them from crafted fonts).
+    """
     extractor = EXTRACTORS[document.file_type]
     try:
         with document.file.open("rb") as file:
-            text = extractor(file)
+            pages = extractor(file)
     except ExtractionError:
         raise
     except FileNotFoundError:
@@ -27,12 +39,14 @@ def extract_text(document):
     except Exception:  # parsers raise many types on damaged input
         logger.warning("Could not read document %s", document.pk, exc_info=True)
         raise ExtractionError(UNREADABLE[document.file_type]) from None
-    # NUL and unpaired surrogates (pypdf yields them from crafted fonts): no database or
-    # UTF-8 encoder accepts them.
-    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-    if not text.strip():
+    pages = [Page(page.number, clean(page.text)) for page in pages]
+    if not any(page.text.strip() for page in pages):
         raise ExtractionError(NO_TEXT[document.file_type])
-    return text
+    return pages
+
+
+def clean(text):
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 class TextLimit:
@@ -50,6 +64,7 @@ class TextLimit:
                 f"The document holds more than {self.limit} characters of text; split it."
             )
         self.parts.append(text)
+        return text
 
 
 def pdf_text(file):
@@ -59,9 +74,10 @@ def pdf_text(file):
     if reader.is_encrypted and not reader.decrypt(""):
         raise ExtractionError("The PDF is password-protected; upload an unprotected copy.")
     text = TextLimit()
-    for page in reader.pages:
-        text.add(page.extract_text() or "")
-    return "\n\n".join(text.parts)
+    pages = []
+    for number, page in enumerate(reader.pages, 1):
+        pages.append(Page(number, text.add(page.extract_text() or "")))
+    return pages
 
 
 def docx_text(file):
@@ -76,7 +92,7 @@ def docx_text(file):
                 text.add("\t".join(cell.text for cell in row.cells))
         else:
             text.add(block.text)
-    return "\n".join(text.parts)
+    return [Page(None, "\n".join(text.parts))]
 
 
 def check_unzipped_size(file):
@@ -94,7 +110,7 @@ def check_unzipped_size(file):
 
 def plain_text(file):
     try:
-        return file.read().decode("utf-8-sig")
+        return [Page(None, file.read().decode("utf-8-sig"))]
     except UnicodeDecodeError:
         raise ExtractionError("The file is not valid UTF-8 text.") from None
 

@@ -45,6 +45,13 @@ class DocumentChunk(models.Model):
     index = models.PositiveIntegerField()
     text = models.TextField()
     token_count = models.PositiveIntegerField()
+    # The PDF page the chunk comes from (1-based); other file types have no pages.
+    page = models.PositiveIntegerField(null=True, blank=True)
+    # Float32 values (knowledge/embeddings.py), and the model and size that wrote them: a
+    # search compares only vectors of the configured model.
+    embedding = models.BinaryField(null=True, blank=True)
+    embedding_model = models.CharField(max_length=100, blank=True, default="")
+    embedding_dimensions = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["document", "index"]

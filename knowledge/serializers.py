@@ -1,9 +1,12 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from characters.validators import validate_slug
 from knowledge.models import Document
 from knowledge.validators import detect_document_type
 from oshara.http.strict import RejectUnknownFieldsMixin
+
+QUERY_MAX_LENGTH = 1000
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -34,3 +37,31 @@ class DocumentUploadSerializer(RejectUnknownFieldsMixin, serializers.ModelSerial
 
     def to_representation(self, instance):
         return DocumentSerializer(instance, context=self.context).data
+
+
+class KnowledgeQuerySerializer(serializers.Serializer):
+    """The query string's keys; other parameters are ignored, as query strings go."""
+
+    slug = serializers.CharField(validators=[validate_slug], help_text="The character's slug.")
+    q = serializers.CharField(
+        max_length=QUERY_MAX_LENGTH, help_text="The question, in natural language."
+    )
+    top_k = serializers.IntegerField(
+        min_value=1, max_value=20, default=5, help_text="How many passages (1-20)."
+    )
+
+
+class KnowledgeQueryBodySerializer(RejectUnknownFieldsMixin, KnowledgeQuerySerializer):
+    """The same keys as a JSON object; unknown keys are a 400 naming them."""
+
+
+class PassageMetadataSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="The document's file name.")
+    page = serializers.IntegerField(
+        allow_null=True, help_text="The PDF page (from 1); null for other file types."
+    )
+
+
+class PassageSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    metadata = PassageMetadataSerializer()

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import transaction
 
 from characters import revisions
-from knowledge.chunking import split_into_chunks
-from knowledge.extraction import ExtractionError, extract_text
+from knowledge.chunking import split_pages_into_chunks
+from knowledge.embeddings import EmbeddingError
+from knowledge.extraction import ExtractionError, extract_pages
+from knowledge.indexing import embed_texts, embedding_fields
 from knowledge.models import Document, DocumentChunk
 
 try:  # Django 6 ships the Tasks API; on 5.2 the django-tasks backport provides it.
@@ -31,18 +33,26 @@ def enqueue_processing(document_id):
 
 @task()
 def process_document(document_id):
-    """Extract, chunk and store a document's text. Safe to run again: chunks are replaced."""
+    """Extract, chunk, embed and store a document's text. Safe to run again: chunks are
+    replaced. Every failure ends FAILED with a message for the owner, never PENDING."""
     try:
         document = Document.objects.get(pk=document_id)
     except Document.DoesNotExist:
         return "deleted"  # removed before a worker reached it
     try:
-        text = extract_text(document)
-        chunks = split_into_chunks(
-            text, settings.KNOWLEDGE_CHUNK_TOKENS, settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS
+        chunks = split_pages_into_chunks(
+            extract_pages(document),
+            settings.KNOWLEDGE_CHUNK_TOKENS,
+            settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
         )
-        return save_result(document_id, status=Document.Status.PROCESSED, chunks=chunks)
-    except ExtractionError as exc:
+        embedder, vectors = embed_texts(chunk.text for chunk in chunks)
+        return save_result(
+            document_id,
+            status=Document.Status.PROCESSED,
+            chunks=chunks,
+            embeddings=[embedding_fields(embedder, vector) for vector in vectors],
+        )
+    except (ExtractionError, EmbeddingError) as exc:
         return save_result(document_id, status=Document.Status.FAILED, error=str(exc))
     except Exception:
         # Whatever went wrong (a database error, a bug), the document must not stay PENDING;
@@ -51,7 +61,7 @@ def process_document(document_id):
         return save_result(document_id, status=Document.Status.FAILED, error=PROCESSING_FAILED)
 
 
-def save_result(document_id, *, status, chunks=(), error=""):
+def save_result(document_id, *, status, chunks=(), embeddings=(), error=""):
     """Replace the document's chunks and set its status in one transaction."""
     with transaction.atomic():
         # Its character's revision first (characters/revisions.py: the character row is locked
@@ -68,8 +78,10 @@ def save_result(document_id, *, status, chunks=(), error=""):
                     index=chunk.index,
                     text=chunk.text,
                     token_count=chunk.token_count,
+                    page=chunk.page,
+                    **fields,
                 )
-                for chunk in chunks
+                for chunk, fields in zip(chunks, embeddings, strict=True)
             ],
             batch_size=500,
         )

@@ -1,13 +1,27 @@
-"""The /api/knowledge-base/{slug}/documents/ endpoints."""
+"""The /api/knowledge-base/ endpoints: a character's documents, and search over them."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import NotFound
-from rest_framework.parsers import MultiPartParser
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from characters.models import Character
+from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker
+from knowledge.embeddings import EmbeddingError
 from knowledge.models import Document
-from knowledge.serializers import DocumentSerializer, DocumentUploadSerializer
+from knowledge.search import search
+from knowledge.serializers import (
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    KnowledgeQueryBodySerializer,
+    KnowledgeQuerySerializer,
+    PassageSerializer,
+)
 from knowledge.tasks import enqueue_processing
+from oshara.schema import error_response
 
 
 class DocumentViewSet(
@@ -42,3 +56,86 @@ class DocumentViewSet(
     def perform_create(self, serializer):
         document = serializer.save(character=self.character)
         enqueue_processing(document.pk)
+
+
+class SearchUnavailable(APIException):
+    status_code = 503
+    default_detail = "Knowledge-base search is unavailable right now; try again later."
+    default_code = "search_unavailable"
+
+
+QUERY_DESCRIPTION = (
+    "The character's passages most similar to `q` (cosine similarity of embeddings), best "
+    "first; only processed documents count. Authenticate with `X-API-Key: <KB_QUERY_API_KEY>` "
+    "(the voice worker: any character) or as the owner (own characters only; someone else's "
+    "slug is a 404)."
+)
+QUERY_RESPONSES = {
+    200: PassageSerializer(many=True),
+    400: error_response(400),
+    404: error_response(404, "No such character, or not yours."),
+    503: error_response(503, "The embedding model is unavailable."),
+}
+
+
+@extend_schema(tags=["knowledge-base"])
+class KnowledgeQueryView(APIView):
+    """GET with a query string or POST with a JSON body: the same keys, the same answer."""
+
+    # The worker's key first; any other X-API-Key (a user's key) or a JWT goes on to the
+    # owner's authentication, exactly as on every other endpoint.
+    authentication_classes = [
+        KBQueryKeyAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Search a knowledge base",
+        operation_id="api_knowledge_base_query",
+        description=QUERY_DESCRIPTION,
+        parameters=[KnowledgeQuerySerializer],
+        responses=QUERY_RESPONSES,
+    )
+    def get(self, request):
+        return self.answer(KnowledgeQuerySerializer(data=request.query_params))
+
+    @extend_schema(
+        summary="Search a knowledge base (JSON body)",
+        operation_id="api_knowledge_base_query_post",
+        description=QUERY_DESCRIPTION,
+        request=KnowledgeQueryBodySerializer,
+        responses=QUERY_RESPONSES,
+    )
+    def post(self, request):
+        return self.answer(KnowledgeQueryBodySerializer(data=request.data))
+
+    def answer(self, serializer):
+        serializer.is_valid(raise_exception=True)
+        query = serializer.validated_data
+        character = self.get_character(query["slug"])
+        try:
+            passages = search(character, query["q"], query["top_k"])
+        except EmbeddingError:
+            raise SearchUnavailable() from None
+        return Response(passages)
+
+    def get_character(self, slug):
+        characters = Character.objects.only("pk", "revision")
+        if not isinstance(self.request.user, KBQueryWorker):
+            characters = characters.filter(owner=self.request.user)
+        character = characters.filter(slug=slug).first()
+        if character is None:
+            raise NotFound()
+        return character
+
+    def get_throttles(self):
+        # The worker is one trusted client serving every call at once: never throttled.
+        return [] if isinstance(self.request.user, KBQueryWorker) else super().get_throttles()
+
+    def get_authenticate_header(self, request):
+        # The worker's key has no scheme: a 401 names the owner's, as other endpoints do.
+        for authenticator in request.authenticators[1:]:
+            if header := authenticator.authenticate_header(request):
+                return header
+        return None

@@ -182,6 +182,15 @@ KNOWLEDGE_MAX_TEXT_CHARACTERS = env.int("KNOWLEDGE_MAX_TEXT_CHARACTERS", default
 # Knowledge-base chunking, counted in tokens (runs of non-whitespace characters).
 KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=500)
 KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env.int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", default=50)
+# Knowledge-base search (docs/knowledge-search.md). The embedding model is a dotted path to a
+# class (knowledge/embeddings.py); the default ships inside its package, nothing is downloaded.
+KNOWLEDGE_EMBEDDING_BACKEND = env.str(
+    "KNOWLEDGE_EMBEDDING_BACKEND", default="knowledge.embeddings.WordLlamaEmbedder"
+)
+# Per process: the characters' vectors kept in memory between searches (least recent out).
+KNOWLEDGE_SEARCH_CACHE_MB = env.int("KNOWLEDGE_SEARCH_CACHE_MB", default=128)
+# The voice worker's key for GET/POST /api/knowledge-base/query/ (any character); unset = off.
+KB_QUERY_API_KEY = env.str("KB_QUERY_API_KEY", default="")
 
 # Fernet keys for secrets at rest: comma-separated, newest first (see README).
 FERNET_KEYS = keys.fernet_keys(env.list("FERNET_KEYS", default=[]), DEBUG, DEV_SECRETS_FILE)

@@ -51,3 +51,13 @@ def test_db_worker_processes_an_upload(auth_client, character, settings):
     assert (document.status, document.chunk_count, document.error) == ("PROCESSED", 2, "")
     assert document.chunks.count() == 2
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+    # What the worker embedded is searchable at once.
+    answer = auth_client.get(
+        "/api/knowledge-base/query/", {"slug": character.slug, "q": "w0001 w0002 w0003"}
+    )
+    assert answer.status_code == 200, answer.json()
+    assert [passage["metadata"] for passage in answer.json()] == [
+        {"source": "handbook.pdf", "page": 1}
+    ] * 2
+    assert answer.json()[0]["text"].startswith("w0001 w0002 w0003")
