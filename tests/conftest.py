@@ -127,3 +127,43 @@ def _empty_read_cache():
     read_cache.entries.clear()
     yield
     read_cache.entries.clear()
+
+
+LIVEKIT_TEST_SECRET = "test-livekit-secret-0123456789abcdef0123456789"
+AGENT_WORKER_TEST_KEY = "worker-key-0123456789abcdef0123456789abcdef"
+WIDGET_ORIGIN = "https://shop.example.com"
+
+
+@pytest.fixture
+def calls_settings(settings):
+    """LiveKit and the worker key configured, limits out of the way (tests set their own)."""
+    settings.LIVEKIT_URL = "wss://livekit.example.com"
+    settings.LIVEKIT_API_KEY = "APItestkey"
+    settings.LIVEKIT_API_SECRET = LIVEKIT_TEST_SECRET
+    settings.AGENT_WORKER_KEY = AGENT_WORKER_TEST_KEY
+    settings.MAX_CONCURRENT_SESSIONS = 0
+    settings.SESSION_THROTTLE_RATE = "100000/minute"
+    return settings
+
+
+@pytest.fixture
+def widget_character(make_character, user):
+    return make_character(
+        user,
+        slug="shop-helper",
+        name="Shop Helper",
+        system_prompt="You help shoppers.",
+        greeting="Hello, shopper!",
+        allowed_origins=[WIDGET_ORIGIN],
+    )
+
+
+def start_call(client, agent="shop-helper", origin=WIDGET_ORIGIN, **body):
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    return client.post("/api/agents/agent-session/", {"agent": agent, **body}, **headers)
+
+
+def worker_client():
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=AGENT_WORKER_TEST_KEY)
+    return client
