@@ -4,7 +4,7 @@ As on the platform, both wrap every answer, errors included, in
 {"success", "message", "data", "errors"}.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -77,15 +77,16 @@ class QuerySerializer(serializers.Serializer):
 def moment(value, *, end):
     """An ISO date (a whole day: `end` takes the day after) or date-time, made aware (UTC)."""
     try:
-        parsed = parse_datetime(value)
-        day = None if parsed else parse_date(value)
-    except ValueError:
-        parsed = day = None
-    if day is not None:
-        parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        day = parse_date(value)
+        if day is not None:
+            parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        else:
+            parsed = parse_datetime(value)
+    except (ValueError, OverflowError):
+        parsed = None
     if parsed is None:
         raise ValidationError("Enter an ISO 8601 date (2026-01-31) or date-time.")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 @extend_schema(
