@@ -68,7 +68,9 @@ def mcp_servers(stored, session_headers):
         if not server.get("is_active", True):
             continue
         session_names = {name.lower() for name in session_headers}
-        headers = {k: v for k, v in server.get("headers", {}).items() if k.lower() not in session_names}
+        headers = {
+            k: v for k, v in server.get("headers", {}).items() if k.lower() not in session_names
+        }
         servers.append({**server, "headers": {**headers, **session_headers}})
     return servers
 
@@ -99,11 +101,7 @@ def form_tools(stored_appearance, forms):
 
 
 def form_input_schema(form):
-    fields = [
-        field
-        for group in (form.get("steps") or [form])
-        for field in group.get("fields", [])
-    ]
+    fields = [field for group in (form.get("steps") or [form]) for field in group.get("fields", [])]
     properties = {}
     for field in fields:
         schema = {"type": FIELD_TYPES.get(field["type"], "string")}

@@ -77,7 +77,9 @@ def test_estimated_cost_uses_the_unit_prices(auth_client, character, make_sessio
 
 def test_filters(auth_client, character, make_character, user, make_session):
     other = make_character(user, slug="other-bot")
-    day = timezone.now().replace(year=2026, month=3, day=10, hour=12, minute=0, second=0, microsecond=0)
+    day = timezone.now().replace(
+        year=2026, month=3, day=10, hour=12, minute=0, second=0, microsecond=0
+    )
     make_session(character, started_at=day - timedelta(days=2))
     make_session(character, started_at=day)
     make_session(other, started_at=day)
@@ -99,7 +101,9 @@ def test_filters(auth_client, character, make_character, user, make_session):
 
 def test_paging(auth_client, character, make_session):
     for index in range(5):
-        make_session(character, turn_count=index, started_at=timezone.now() - timedelta(minutes=index))
+        make_session(
+            character, turn_count=index, started_at=timezone.now() - timedelta(minutes=index)
+        )
     data = auth_client.get(USAGE, {"page_size": 2, "page": 2}).json()["data"]
     assert [s["turn_count"] for s in data["sessions"]] == [2, 3]
     assert data["total_pages"] == 3 and data["totals"]["session_count"] == 5

@@ -171,8 +171,14 @@ def test_inactive_is_404_for_the_owner_too(auth_client, widget_character):
         ({"agent": "shop-helper", "greting": "typo"}, "greting"),
         ({"agent": "shop-helper", "language": "english please"}, "language"),
         ({"agent": "shop-helper", "language": "en_US"}, "language"),
-        ({"agent": "shop-helper", "reference_audio_url": "ftp://x.example.com/a.wav"}, "reference_audio_url"),
-        ({"agent": "shop-helper", "reference_audio_url": "javascript:alert(1)"}, "reference_audio_url"),
+        (
+            {"agent": "shop-helper", "reference_audio_url": "ftp://x.example.com/a.wav"},
+            "reference_audio_url",
+        ),
+        (
+            {"agent": "shop-helper", "reference_audio_url": "javascript:alert(1)"},
+            "reference_audio_url",
+        ),
         ({"agent": "shop-helper", "origin_url": "not a url"}, "origin_url"),
         ({"agent": "shop-helper", "metadata": "a string"}, "metadata"),
         ({"agent": "shop-helper", "metadata": {"blob": "x" * 5000}}, "metadata"),

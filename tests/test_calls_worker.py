@@ -50,7 +50,11 @@ def full_character(auth_client, slug="full-bot"):
                     "headers": {"Authorization": TOOL_SECRET},
                 },
             },
-            {"name": "crm_find", "kind": "mcp", "config": {"server_name": "crm", "tool_name": "find"}},
+            {
+                "name": "crm_find",
+                "kind": "mcp",
+                "config": {"server_name": "crm", "tool_name": "find"},
+            },
             {"name": "old_find", "kind": "mcp", "config": {"server_name": "old", "tool_name": "f"}},
         ],
         "widget_appearance": {
@@ -261,10 +265,19 @@ def test_a_report_after_the_token_expired_is_accepted(api_client, widget_charact
         ({"transcript": [{"role": "robot", "text": "x"}]}, ["transcript", "0", "role"]),
         ({"transcript": [{"role": "user"}]}, ["transcript", "0", "text"]),
         ({"transcript": [{"role": "user", "text": "a\x00b"}]}, ["transcript", "0", "text"]),
-        ({"transcript": [{"role": "user", "text": "x", "ts": "yesterday"}]}, ["transcript", "0", "ts"]),
+        (
+            {"transcript": [{"role": "user", "text": "x", "ts": "yesterday"}]},
+            ["transcript", "0", "ts"],
+        ),
         ({"transcript": [{"role": "user", "text": "x", "ts": -5}]}, ["transcript", "0", "ts"]),
-        ({"transcript": [{"role": "user", "text": "x", "turn_index": -1}]}, ["transcript", "0", "turn_index"]),
-        ({"transcript": [{"role": "user", "text": "x", "mood": "ok"}]}, ["transcript", "0", "mood"]),
+        (
+            {"transcript": [{"role": "user", "text": "x", "turn_index": -1}]},
+            ["transcript", "0", "turn_index"],
+        ),
+        (
+            {"transcript": [{"role": "user", "text": "x", "mood": "ok"}]},
+            ["transcript", "0", "mood"],
+        ),
         ({"transcript": [1]}, ["transcript", "0"]),
         ({"summary": "x"}, ["summary"]),
         ({"character_slug": "someone-else"}, ["character_slug"]),
@@ -304,8 +317,12 @@ def test_a_ten_thousand_turn_transcript_is_accepted_and_one_more_is_refused(
 def test_non_json_and_oversized_reports(api_client, widget_character, settings):
     session_id = started(api_client, "shop-helper")
     client = worker_client()
-    response = client.generic("POST", report_url(session_id), "{oops", content_type="application/json")
+    response = client.generic(
+        "POST", report_url(session_id), "{oops", content_type="application/json"
+    )
     assert response.status_code == 400
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = client.post(report_url(session_id), {"transcript": [{"role": "user", "text": "x" * 5000}]})
+    response = client.post(
+        report_url(session_id), {"transcript": [{"role": "user", "text": "x" * 5000}]}
+    )
     assert response.status_code == 413

@@ -145,4 +145,3 @@ class SessionDetailView(EnvelopeMixin, APIView):
         if session is None:
             raise NotFound("No session of yours has this id.")
         return Response(SessionDetailSerializer(session).data)
-

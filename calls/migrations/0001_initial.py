@@ -9,64 +9,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('characters', '0005_character_is_active'),
+        ("characters", "0005_character_is_active"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CallSession',
+            name="CallSession",
             fields=[
-                ('id', models.CharField(default=calls.models.new_session_id, editable=False, max_length=40, primary_key=True, serialize=False)),
-                ('character_slug', models.CharField(db_index=True, max_length=64)),
-                ('room_name', models.CharField(max_length=64)),
-                ('participant_identity', models.CharField(max_length=64)),
-                ('origin_url', models.CharField(blank=True, default='', max_length=2000)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('overrides', models.JSONField(blank=True, default=dict)),
-                ('mcp_headers', characters.fields.EncryptedJSONField(blank=True, default=dict)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reported_at', models.DateTimeField(blank=True, null=True)),
-                ('session_duration_seconds', models.FloatField(default=0)),
-                ('turn_count', models.PositiveIntegerField(default=0)),
-                ('interruption_count', models.PositiveIntegerField(default=0)),
-                ('llm_input_tokens', models.PositiveBigIntegerField(default=0)),
-                ('llm_output_tokens', models.PositiveBigIntegerField(default=0)),
-                ('stt_audio_seconds', models.FloatField(default=0)),
-                ('tts_characters', models.PositiveBigIntegerField(default=0)),
-                ('transcript', models.JSONField(blank=True, default=list)),
-                ('character', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='call_sessions', to='characters.character')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='call_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.CharField(
+                        default=calls.models.new_session_id,
+                        editable=False,
+                        max_length=40,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("character_slug", models.CharField(db_index=True, max_length=64)),
+                ("room_name", models.CharField(max_length=64)),
+                ("participant_identity", models.CharField(max_length=64)),
+                ("origin_url", models.CharField(blank=True, default="", max_length=2000)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("overrides", models.JSONField(blank=True, default=dict)),
+                ("mcp_headers", characters.fields.EncryptedJSONField(blank=True, default=dict)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reported_at", models.DateTimeField(blank=True, null=True)),
+                ("session_duration_seconds", models.FloatField(default=0)),
+                ("turn_count", models.PositiveIntegerField(default=0)),
+                ("interruption_count", models.PositiveIntegerField(default=0)),
+                ("llm_input_tokens", models.PositiveBigIntegerField(default=0)),
+                ("llm_output_tokens", models.PositiveBigIntegerField(default=0)),
+                ("stt_audio_seconds", models.FloatField(default=0)),
+                ("tts_characters", models.PositiveBigIntegerField(default=0)),
+                ("transcript", models.JSONField(blank=True, default=list)),
+                (
+                    "character",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="call_sessions",
+                        to="characters.character",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="call_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RuntimeFetch',
+            name="RuntimeFetch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fetched_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=300)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fetches', to='calls.callsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fetched_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("client_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=300)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fetches",
+                        to="calls.callsession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-fetched_at', '-id'],
+                "ordering": ["-fetched_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='callsession',
-            index=models.Index(fields=['owner', '-started_at'], name='calls_calls_owner_i_857438_idx'),
+            model_name="callsession",
+            index=models.Index(
+                fields=["owner", "-started_at"], name="calls_calls_owner_i_857438_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='callsession',
-            index=models.Index(condition=models.Q(('ended_at__isnull', True)), fields=['owner', 'expires_at'], name='call_session_running'),
+            model_name="callsession",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=["owner", "expires_at"],
+                name="call_session_running",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('characters', '0004_character_revision'),
+        ("characters", "0004_character_revision"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='character',
-            name='is_active',
+            model_name="character",
+            name="is_active",
             field=models.BooleanField(default=True),
         ),
     ]
