@@ -121,6 +121,11 @@ LIVEKIT_API_SECRET = env.str("LIVEKIT_API_SECRET", default="")
 LIVEKIT_TOKEN_TTL = env.int("LIVEKIT_TOKEN_TTL", default=3600)
 LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="oshara-voice-agent")
 AGENT_WORKER_KEY = env.str("AGENT_WORKER_KEY", default="")  # empty: worker endpoints are off
+if not DEBUG and 0 < len(AGENT_WORKER_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AGENT_WORKER_KEY must be at least 32 characters (e.g. python -c "
+        "'import secrets; print(secrets.token_urlsafe(32))'), or empty to turn the worker off."
+    )
 MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=10)  # per owner; 0 = none
 SESSION_THROTTLE_RATE = env.str("SESSION_THROTTLE_RATE", default="30/minute")  # per client IP
 USAGE_PRICES_USD = {

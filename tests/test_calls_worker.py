@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from calls.api.serializers import RuntimeSerializer
 from calls.models import CallSession, RuntimeFetch
 from tests.conftest import AGENT_WORKER_TEST_KEY, WIDGET_ORIGIN, start_call, worker_client
 
@@ -107,6 +108,7 @@ def test_runtime_is_the_effective_configuration(api_client, auth_client):
     response = worker_client().get(runtime_url(session_id))
     assert response.status_code == 200, response.content
     runtime = response.json()
+    assert set(runtime) == set(RuntimeSerializer().fields)  # the schema says what is sent
     assert runtime["session_id"] == session_id
     assert runtime["character_slug"] == slug
     assert runtime["system_prompt"] == "Session prompt."

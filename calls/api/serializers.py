@@ -180,3 +180,37 @@ class ReportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     character_slug = StrictCharField(
         max_length=64, required=False, help_text="When sent, must be the session's character."
     )
+
+
+class RuntimeVoiceSerializer(serializers.Serializer):
+    audio_file = serializers.URLField(allow_null=True)
+    voice_url = serializers.CharField()
+    reference_audio_url = serializers.CharField()
+
+
+class RuntimeSerializer(serializers.Serializer):
+    """The shape of calls/runtime.py's body, for the OpenAPI schema."""
+
+    session_id = serializers.CharField()
+    character_slug = serializers.CharField()
+    character_name = serializers.CharField()
+    room_name = serializers.CharField()
+    participant_identity = serializers.CharField()
+    system_prompt = serializers.CharField()
+    greeting = serializers.CharField()
+    language = serializers.CharField()
+    llm_provider = serializers.CharField()
+    llm_model = serializers.CharField()
+    llm_api_key = serializers.CharField(help_text="Decrypted; empty when none is stored.")
+    stt_model = serializers.CharField()
+    tts_model = serializers.CharField()
+    voice_model = serializers.CharField()
+    voice = RuntimeVoiceSerializer()
+    background_audio = serializers.CharField()
+    tools = serializers.ListField(child=serializers.DictField())
+    mcp_servers = serializers.ListField(child=serializers.DictField())
+    handoff_targets = serializers.ListField(child=serializers.DictField())
+    forms = serializers.ListField(child=serializers.DictField())
+    max_call_seconds = serializers.IntegerField()
+    metadata = serializers.DictField()
+    origin_url = serializers.CharField()

@@ -5,8 +5,7 @@ both answer 404, as if they did not exist.
 """
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls import services
-from calls.api.serializers import ReportSerializer
+from calls.api.serializers import ReportSerializer, RuntimeSerializer
 from calls.authentication import WorkerKeyAuthentication
 from calls.runtime import build_runtime
 from calls.selectors import session_for_worker
@@ -64,7 +63,7 @@ class WorkerView(APIView):
     description="The effective configuration: overrides applied, decrypted LLM key, real "
     "tool and MCP header values (the session's `mcp_headers` merged), forms as tools. Each "
     "fetch is recorded.",
-    responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 410: GONE},
+    responses={200: RuntimeSerializer, 410: GONE},
 )
 class RuntimeView(WorkerView):
     def get(self, request, session_id):
