@@ -62,13 +62,8 @@ class CallSessionAdmin(admin.ModelAdmin):
         ("Usage", {"fields": list(USAGE_FIELDS)}),
         ("Transcript", {"fields": ["readable_transcript"]}),
     ]
-    readonly_fields = [
-        field for _, options in fieldsets for field in options["fields"] if field != "character"
-    ]
-    raw_id_fields = ["character"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "character"]
+    # Without the change permission every field is shown read-only; these two are computed.
+    readonly_fields = ["mcp_header_names", "readable_transcript"]
 
     def has_add_permission(self, request):
         return False

@@ -55,7 +55,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
 
     # The worker fetches the runtime with its key: the secrets are there, for it alone.
     worker = worker_client()
-    runtime = worker.get(runtime_url(session_id))
+    runtime = worker.get(runtime_url(session_id), HTTP_USER_AGENT="oshara-worker/1.0")
     assert runtime.status_code == 200
     runtime_text = runtime.content.decode()
     for secret in (LLM_KEY, TOOL_SECRET, MCP_SECRET, SESSION_SECRET):
@@ -116,6 +116,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
         pages[name] = response.content.decode()
     assert "Where is my order?" in pages["session admin"]  # the transcript is readable
     assert "X-Session-Token" in pages["session admin"]  # header names, not values
+    assert "oshara-worker/1.0" in pages["session admin"]  # the runtime fetch is listed
     for where, text in pages.items():
         assert_no_secret(text, where)
     # ...nor a log line.
