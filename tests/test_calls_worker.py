@@ -196,6 +196,16 @@ def test_unset_worker_key_turns_the_endpoints_off(api_client, widget_character, 
     assert APIClient().get(runtime_url(session_id)).status_code == 404
 
 
+@pytest.mark.parametrize("worker_key", ["", AGENT_WORKER_TEST_KEY])
+def test_a_wrong_method_is_405_with_or_without_a_key(
+    api_client, widget_character, settings, worker_key
+):
+    session_id = started(api_client, "shop-helper")
+    settings.AGENT_WORKER_KEY = worker_key
+    assert APIClient().delete(runtime_url(session_id)).status_code == 405
+    assert APIClient().get(report_url(session_id)).status_code == 405
+
+
 def test_unknown_or_malformed_session_ids_are_404(widget_character):
     client = worker_client()
     assert client.get(runtime_url("sess_" + "0" * 32)).status_code == 404

@@ -7,7 +7,7 @@ both answer 404, as if they did not exist.
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -37,6 +37,9 @@ class WorkerView(APIView):
     parser_classes = [JSONParser]
 
     def initial(self, request, *args, **kwargs):
+        # A wrong method is a 405 before anything else, as on every other endpoint.
+        if request.method not in self.allowed_methods:
+            raise MethodNotAllowed(request.method)
         if not settings.AGENT_WORKER_KEY:
             raise NotFound()
         super().initial(request, *args, **kwargs)
