@@ -12,5 +12,8 @@ urlpatterns = [
     re_path(rf"^agents/sessions/{session}/runtime/$", RuntimeView.as_view(), name="runtime"),
     re_path(rf"^agents/sessions/{session}/report/$", ReportView.as_view(), name="report"),
     path("billing/usage/", UsageView.as_view(), name="usage"),
-    re_path(rf"^billing/sessions/{session}/$", SessionDetailView.as_view(), name="session"),
+    # Any id reaches the view, so an unknown one is a 404 in the history's envelope too.
+    re_path(
+        r"^billing/sessions/(?P<session_id>[^/]+)/$", SessionDetailView.as_view(), name="session"
+    ),
 ]

@@ -201,6 +201,8 @@ def test_deleted_characters_keep_their_history(auth_client, character, make_sess
     assert auth_client.get(f"/api/billing/sessions/{session.id}/").status_code == 200
 
 
-def test_unknown_session_is_404(auth_client):
-    assert auth_client.get(f"/api/billing/sessions/sess_{'a' * 32}/").status_code == 404
-    assert auth_client.get("/api/billing/sessions/not-an-id/").status_code == 404
+@pytest.mark.parametrize("session_id", [f"sess_{'a' * 32}", "not-an-id", "%C2%84", "a%00b"])
+def test_unknown_session_is_404_in_the_envelope(auth_client, session_id):
+    response = auth_client.get(f"/api/billing/sessions/{session_id}/")
+    assert response.status_code == 404
+    assert response.json()["success"] is False

@@ -4,6 +4,7 @@ As on the platform, both wrap every answer, errors included, in
 {"success", "message", "data", "errors"}.
 """
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
@@ -21,6 +22,7 @@ from calls.api.history_serializers import (
     UsageSerializer,
     enveloped,
 )
+from calls.models import SESSION_ID_PATTERN
 from calls.selectors import sessions_visible_to, usage_totals
 
 DEFAULT_PAGE_SIZE = 50
@@ -141,7 +143,9 @@ class UsageView(EnvelopeMixin, APIView):
 )
 class SessionDetailView(EnvelopeMixin, APIView):
     def get(self, request, session_id):
-        session = sessions_visible_to(request.user).filter(pk=session_id).first()
+        session = None
+        if re.fullmatch(SESSION_ID_PATTERN, session_id):
+            session = sessions_visible_to(request.user).filter(pk=session_id).first()
         if session is None:
             raise NotFound("No session of yours has this id.")
         return Response(SessionDetailSerializer(session).data)
