@@ -34,30 +34,22 @@ class SessionLimitReached(Exception):
 def start_session(character, *, overrides, origin_url):
     """Record a new session of `character`, unless its owner is at MAX_CONCURRENT_SESSIONS.
 
-    The owner's row is locked first, so concurrent starts for one owner count and insert one
-    at a time (on PostgreSQL; SQLite serialises writers itself): N parallel starts at the
-    limit never exceed it.
+    The row is inserted first, then the owner's row is locked and the running sessions are
+    counted, this one included; over the limit, the insert is rolled back. On PostgreSQL the
+    lock makes concurrent starts of one owner count one at a time (N parallel starts at the
+    limit never exceed it); on SQLite the insert, as the transaction's first statement, takes
+    the write lock at once, so concurrent starts wait for each other instead of failing.
     """
     now = timezone.now()
-    limit = settings.MAX_CONCURRENT_SESSIONS
-    if limit > 0:
-        owner = get_user_model().objects.select_for_update().filter(pk=character.owner_id)
-        list(owner.values_list("pk", flat=True))  # taken for the lock
-        running = CallSession.objects.filter(owner_id=character.owner_id).running(now)
-        expiries = list(running.order_by("expires_at").values_list("expires_at", flat=True)[:limit])
-        if len(expiries) >= limit:
-            wait = math.ceil((expiries[0] - now).total_seconds())
-            raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
     overrides = dict(overrides)
     mcp_headers = overrides.pop("mcp_headers", {})
     metadata = overrides.pop("metadata", {})
     overrides.pop("origin_url", None)
-    random_part = secrets.token_hex(6)
-    return CallSession.objects.create(
+    session = CallSession.objects.create(
         character=character,
         character_slug=character.slug,
         owner_id=character.owner_id,
-        room_name=f"{character.slug}-{random_part}",
+        room_name=f"{character.slug}-{secrets.token_hex(6)}",
         participant_identity=f"visitor-{secrets.token_hex(6)}",
         origin_url=origin_url,
         metadata=metadata,
@@ -66,6 +58,17 @@ def start_session(character, *, overrides, origin_url):
         started_at=now,
         expires_at=now + timedelta(seconds=settings.LIVEKIT_TOKEN_TTL),
     )
+    limit = settings.MAX_CONCURRENT_SESSIONS
+    if limit > 0:
+        owner = get_user_model().objects.select_for_update().filter(pk=character.owner_id)
+        list(owner.values_list("pk", flat=True))  # taken for the lock
+        others = CallSession.objects.filter(owner_id=character.owner_id).exclude(pk=session.pk)
+        expiries = others.running(now).order_by("expires_at").values_list("expires_at", flat=True)
+        expiries = list(expiries[:limit])
+        if len(expiries) >= limit:
+            wait = math.ceil((expiries[0] - now).total_seconds())
+            raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
+    return session
 
 
 def record_report(session, *, usage, transcript):

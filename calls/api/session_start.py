@@ -6,6 +6,8 @@ rule of the widget's appearance fetch), or the request carries the owner's own c
 """
 
 from django.conf import settings
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
 from rest_framework.parsers import JSONParser
@@ -47,10 +49,22 @@ class SessionLimitThrottled(Throttled):
         503: error_response(503, "LiveKit is not configured on this server."),
     },
 )
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class SessionStartView(APIView):
+    """Reads run in autocommit, so the write transaction (services.start_session) is the only
+    one and begins with its insert (see there)."""
+
     permission_classes = [AllowAny]
     throttle_classes = [SessionStartIPThrottle]
     parser_classes = [JSONParser]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not transaction.get_connection().in_atomic_block:
+            return super().dispatch(request, *args, **kwargs)
+        # Inside someone else's transaction, a savepoint of our own: DRF's error handling
+        # marks the open transaction for rollback, which must be this request's only.
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def post(self, request):
         serializer = SessionStartSerializer(data=request.data)
