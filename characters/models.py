@@ -92,6 +92,8 @@ class Character(models.Model):
     mcp_servers = McpServersField(
         default=list, blank=True, validators=[integrations.validate_mcp_servers]
     )
+    # An inactive character is a 404 on the public endpoints; its owner still manages it.
+    is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Changes whenever anything in the API representation may have changed: every save, and

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from oshara import keys
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "characters",
     "knowledge",
+    "calls",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +132,32 @@ WIDGET_APPEARANCE_CACHE_SECONDS = env.int("WIDGET_APPEARANCE_CACHE_SECONDS", def
 # Local development only: admit every Origin (and none) instead of each allowed_origins.
 # Independent of DJANGO_DEBUG on purpose; `manage.py check --deploy` warns when it is on.
 WIDGET_ALLOW_ANY_ORIGIN = env.bool("WIDGET_ALLOW_ANY_ORIGIN", default=False)
+
+# Calls (see docs/calls.md): LiveKit tokens for session start, the voice worker's key,
+# the per-owner concurrency limit and the history's unit prices (US dollars).
+LIVEKIT_URL = env.str("LIVEKIT_URL", default="")
+LIVEKIT_API_KEY = env.str("LIVEKIT_API_KEY", default="")
+LIVEKIT_API_SECRET = env.str("LIVEKIT_API_SECRET", default="")
+LIVEKIT_TOKEN_TTL = env.int("LIVEKIT_TOKEN_TTL", default=3600)
+LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="oshara-voice-agent")
+AGENT_WORKER_KEY = env.str("AGENT_WORKER_KEY", default="")  # empty: worker endpoints are off
+if not DEBUG and 0 < len(AGENT_WORKER_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AGENT_WORKER_KEY must be at least 32 characters (e.g. python -c "
+        "'import secrets; print(secrets.token_urlsafe(32))'), or empty to turn the worker off."
+    )
+MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=10)  # per owner; 0 = none
+SESSION_THROTTLE_RATE = env.str("SESSION_THROTTLE_RATE", default="30/minute")  # per client IP
+USAGE_PRICES_USD = {
+    unit: env.float(f"PRICE_USD_{unit.upper()}", default=0.0)
+    for unit in (
+        "per_session_minute",
+        "per_million_llm_input_tokens",
+        "per_million_llm_output_tokens",
+        "per_stt_minute",
+        "per_million_tts_characters",
+    )
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/redoc/", non_atomic(views.RedocView.as_view(url_name="schema")), name="redoc"),
     path("api/", include("characters.urls")),
     path("api/", include("knowledge.urls")),
+    path("api/", include("calls.urls")),
     # Anything else under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^api/", views.api_not_found),
 ]

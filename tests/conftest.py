@@ -7,7 +7,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from characters.models import Character
-from tests.helpers import PASSWORD, client_for
+from tests.helpers import (
+    AGENT_WORKER_TEST_KEY,
+    LIVEKIT_TEST_SECRET,
+    PASSWORD,
+    WIDGET_ORIGIN,
+    client_for,
+)
 
 _sequence = itertools.count(1)
 
@@ -112,3 +118,27 @@ def _empty_read_cache():
     read_cache.entries.clear()
     yield
     read_cache.entries.clear()
+
+
+@pytest.fixture
+def calls_settings(settings):
+    """LiveKit and the worker key configured, limits out of the way (tests set their own)."""
+    settings.LIVEKIT_URL = "wss://livekit.example.com"
+    settings.LIVEKIT_API_KEY = "APItestkey"
+    settings.LIVEKIT_API_SECRET = LIVEKIT_TEST_SECRET
+    settings.AGENT_WORKER_KEY = AGENT_WORKER_TEST_KEY
+    settings.MAX_CONCURRENT_SESSIONS = 0
+    settings.SESSION_THROTTLE_RATE = "100000/minute"
+    return settings
+
+
+@pytest.fixture
+def widget_character(make_character, user):
+    return make_character(
+        user,
+        slug="shop-helper",
+        name="Shop Helper",
+        system_prompt="You help shoppers.",
+        greeting="Hello, shopper!",
+        allowed_origins=[WIDGET_ORIGIN],
+    )

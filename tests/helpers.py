@@ -260,3 +260,21 @@ def database_url(settings_dict):
     host = settings_dict["HOST"] or "localhost"
     port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
     return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
+
+
+# -- calls: the widget starting a session, the voice worker ----------------------------------
+
+LIVEKIT_TEST_SECRET = "test-livekit-secret-0123456789abcdef0123456789"
+AGENT_WORKER_TEST_KEY = "worker-key-0123456789abcdef0123456789abcdef"
+WIDGET_ORIGIN = "https://shop.example.com"
+
+
+def start_call(client, agent="shop-helper", origin=WIDGET_ORIGIN, **body):
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    return client.post("/api/agents/agent-session/", {"agent": agent, **body}, **headers)
+
+
+def worker_client():
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=AGENT_WORKER_TEST_KEY)
+    return client

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("characters", "0004_character_revision"),
+        ("characters", "0005_character_is_active"),
     ]
 
     operations = [

@@ -1,0 +1,142 @@
+"""POST /api/agents/agent-session/: start a call (a LiveKit token and a session record).
+
+No token needed: the request's Origin must be one of the character's allowed_origins (the
+rule of the widget's appearance fetch), or the request carries the owner's own credentials
+(a site's backend, which sends no Origin).
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls import livekit, services
+from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
+from calls.selectors import startable_character
+from calls.throttling import SessionStartIPThrottle
+from characters.widget.origins import allowed_origin_set, origin_is_allowed
+from oshara.schema import error_response
+
+PREFLIGHT_MAX_AGE = "600"
+
+
+class SessionLimitThrottled(Throttled):
+    default_detail = "Too many sessions are running for this character's owner."
+
+
+@extend_schema(
+    tags=["calls"],
+    summary="Start a call: a LiveKit token and a session",
+    description="Gated by the `Origin` header against the character's `allowed_origins` "
+    "(exact scheme, host and port), or by the owner's own credentials without an Origin. "
+    "Overrides apply to this session only; unknown keys are a 400.",
+    request=SessionStartSerializer,
+    parameters=[
+        OpenApiParameter(
+            "Origin", str, OpenApiParameter.HEADER, description="The embedding page's origin."
+        )
+    ],
+    responses={
+        200: SessionStartResponseSerializer,
+        403: error_response(403, "The Origin is missing or not allowed for this character."),
+        404: error_response(404, "No active character has this slug."),
+        429: error_response(429, "Throttled, or the owner's MAX_CONCURRENT_SESSIONS reached."),
+        503: error_response(503, "LiveKit is not configured on this server."),
+    },
+)
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class SessionStartView(APIView):
+    """Reads run in autocommit, so the write transaction (services.start_session) is the only
+    one and begins with its insert (see there)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [SessionStartIPThrottle]
+    parser_classes = [JSONParser]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not transaction.get_connection().in_atomic_block:
+            return super().dispatch(request, *args, **kwargs)
+        # Inside someone else's transaction, a savepoint of our own: DRF's error handling
+        # marks the open transaction for rollback, which must be this request's only.
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request):
+        serializer = SessionStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        overrides = dict(serializer.validated_data)
+        character = startable_character(overrides.pop("agent"))
+        if character is None:
+            raise NotFound("No active character has this slug.")
+        origin = request.headers.get("Origin")
+        self.check_caller(request, character, origin)
+        if missing := livekit.missing_settings():
+            return Response(
+                {"detail": f"Calls are not configured on this server: set {', '.join(missing)}."},
+                status=503,
+            )
+        try:
+            session = services.start_session(
+                character,
+                overrides=overrides,
+                origin_url=overrides.get("origin_url") or origin or "",
+            )
+        except services.SessionLimitReached as exc:
+            raise SessionLimitThrottled(
+                wait=exc.retry_after,
+                detail=f"This character's owner already has {exc.limit} sessions running.",
+            ) from None
+        return Response(
+            {
+                "token": livekit.mint_token(session),
+                "livekit_url": settings.LIVEKIT_URL,
+                "room_name": session.room_name,
+                "participant_identity": session.participant_identity,
+                "session_id": session.id,
+                "expires_in_seconds": settings.LIVEKIT_TOKEN_TTL,
+                "character_slug": character.slug,
+                "system_prompt": session.overrides.get("system_prompt", character.system_prompt),
+                "greeting": session.overrides.get("greeting", character.greeting),
+            }
+        )
+
+    def check_caller(self, request, character, origin):
+        user = request.user
+        if user is not None and user.is_authenticated and user.pk == character.owner_id:
+            return
+        if settings.WIDGET_ALLOW_ANY_ORIGIN:
+            request.cors_origin = origin
+            return
+        if not origin_is_allowed(origin, allowed_origin_set(character.allowed_origins)):
+            raise PermissionDenied(
+                "This origin is not allowed to embed this character."
+                if origin
+                else "An Origin header (or the owner's credentials) is required."
+            )
+        request.cors_origin = origin
+
+    def options(self, request, *args, **kwargs):
+        """CORS preflight: the slug is in the body, so the POST itself does the gating."""
+        response = Response(status=204)
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        if requested := request.headers.get("Access-Control-Request-Headers"):
+            response["Access-Control-Allow-Headers"] = requested
+        response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        request.cors_origin = request.headers.get("Origin")
+        return response
+
+    def get_throttles(self):
+        return [] if self.request.method == "OPTIONS" else super().get_throttles()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Only an admitted origin gets a CORS grant; every answer depends on Origin.
+        if origin := getattr(request, "cors_origin", None):
+            response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin" if "Vary" not in response else response["Vary"] + ", Origin"
+        return response

@@ -1,0 +1,96 @@
+"""Call sessions: one record per started call, and each fetch of its runtime by the worker."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from characters.crypto import EncryptedJSONField
+
+SESSION_ID_PREFIX = "sess_"
+# Also the URL pattern of every path that takes a session id: anything else is a 404 at once.
+SESSION_ID_PATTERN = r"sess_[0-9a-f]{32}"
+
+
+def new_session_id():
+    return SESSION_ID_PREFIX + secrets.token_hex(16)
+
+
+class CallSessionQuerySet(models.QuerySet):
+    def running(self, now=None):
+        """Sessions that still count against the owner's limit: not ended, token not expired."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class CallSession(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_session_id, editable=False)
+    # History outlives the character: the slug stays on the record.
+    character = models.ForeignKey(
+        "characters.Character",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="call_sessions",
+    )
+    character_slug = models.CharField(max_length=64, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_sessions"
+    )
+    room_name = models.CharField(max_length=64)
+    participant_identity = models.CharField(max_length=64)
+    origin_url = models.CharField(max_length=2000, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    # The session's overrides except mcp_headers (language, system_prompt, greeting, ...).
+    overrides = models.JSONField(default=dict, blank=True)
+    # Header values merged into every MCP call of the session: credentials, so encrypted.
+    mcp_headers = EncryptedJSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    # Usage, as the worker reports it (columns, so history totals are one SQL aggregate).
+    session_duration_seconds = models.FloatField(default=0)
+    turn_count = models.PositiveIntegerField(default=0)
+    interruption_count = models.PositiveIntegerField(default=0)
+    llm_input_tokens = models.PositiveBigIntegerField(default=0)
+    llm_output_tokens = models.PositiveBigIntegerField(default=0)
+    stt_audio_seconds = models.FloatField(default=0)
+    tts_characters = models.PositiveBigIntegerField(default=0)
+    transcript = models.JSONField(default=list, blank=True)
+
+    objects = CallSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-started_at"]),
+            models.Index(
+                fields=["owner", "expires_at"],
+                condition=Q(ended_at__isnull=True),
+                name="call_session_running",
+            ),
+        ]
+
+    def __str__(self):
+        return self.id
+
+    @property
+    def is_running(self):
+        return self.ended_at is None and self.expires_at > timezone.now()
+
+
+class RuntimeFetch(models.Model):
+    """The worker read a session's runtime (with its secrets): who, when, which session."""
+
+    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="fetches")
+    fetched_at = models.DateTimeField(default=timezone.now)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+
+    def __str__(self):
+        return f"{self.session_id} @ {self.fetched_at:%Y-%m-%d %H:%M:%S}"

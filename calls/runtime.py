@@ -1,0 +1,115 @@
+"""The voice worker's view of a session: the effective configuration, secrets included.
+
+This and the LiveKit token are the only places a stored secret leaves the service. Each key
+of the body is one line of `build_runtime`, so a new character field is one line here.
+"""
+
+from characters.schemas.form_fields import option_value
+from characters.schemas.integrations import form_tool_names
+from characters.widget.defaults import merged_appearance
+
+FIELD_TYPES = {"number": "number", "checkbox": "boolean"}
+
+
+def build_runtime(session, request):
+    character = session.character
+    overrides = session.overrides
+    appearance = merged_appearance(character.widget_appearance)
+    servers = mcp_servers(character.mcp_servers, session.mcp_headers)
+    return {
+        "session_id": session.id,
+        "character_slug": character.slug,
+        "character_name": character.name,
+        "room_name": session.room_name,
+        "participant_identity": session.participant_identity,
+        "system_prompt": overrides.get("system_prompt", character.system_prompt),
+        "greeting": overrides.get("greeting", character.greeting),
+        "language": overrides.get("language", character.language),
+        "llm_provider": character.llm_provider,
+        "llm_model": character.llm_model,
+        "llm_api_key": character.llm_api_key or "",
+        "stt_model": character.stt_model,
+        "tts_model": character.tts_model,
+        "voice_model": overrides.get("voice_model", ""),
+        "voice": voice(character, overrides, request),
+        "background_audio": character.background_audio,
+        "tools": tools(character.tools, servers),
+        "mcp_servers": servers,
+        "handoff_targets": [
+            {"slug": target.slug, "name": target.name}
+            for target in character.ordered_handoff_targets
+            if target.is_active
+        ],
+        "forms": form_tools(character.widget_appearance, appearance["forms"]),
+        "max_call_seconds": appearance["max_call_seconds"],
+        "metadata": session.metadata,
+        "origin_url": session.origin_url,
+    }
+
+
+def voice(character, overrides, request):
+    audio_file = (
+        request.build_absolute_uri(character.voice_audio_file.url)
+        if character.voice_audio_file
+        else None
+    )
+    reference = overrides.get("reference_audio_url") or audio_file or character.voice_url
+    return {
+        "audio_file": audio_file,
+        "voice_url": character.voice_url,
+        "reference_audio_url": reference,
+    }
+
+
+def mcp_servers(stored, session_headers):
+    """Active servers with their real headers; the session's headers win on a name clash."""
+    servers = []
+    for server in stored:
+        if not server.get("is_active", True):
+            continue
+        session_names = {name.lower() for name in session_headers}
+        headers = {
+            k: v for k, v in server.get("headers", {}).items() if k.lower() not in session_names
+        }
+        servers.append({**server, "headers": {**headers, **session_headers}})
+    return servers
+
+
+def tools(stored, servers):
+    """The stored tools with real header values; MCP tools of inactive servers left out."""
+    active = {server["name"] for server in servers}
+    return [
+        tool
+        for tool in stored
+        if tool.get("kind") != "mcp" or tool.get("config", {}).get("server_name") in active
+    ]
+
+
+def form_tools(stored_appearance, forms):
+    """Each enabled form as a tool the LLM can call, named after its id (see integrations)."""
+    return [
+        {
+            "name": name,
+            "form_id": form_id,
+            "description": forms[index].get("subtitle") or forms[index]["title"],
+            "input_schema": form_input_schema(forms[index]),
+            "form": forms[index],
+        }
+        for name, (index, form_id) in form_tool_names(stored_appearance).items()
+        if not forms[index].get("disabled")
+    ]
+
+
+def form_input_schema(form):
+    fields = [field for group in (form.get("steps") or [form]) for field in group.get("fields", [])]
+    properties = {}
+    for field in fields:
+        schema = {"type": FIELD_TYPES.get(field["type"], "string")}
+        if field.get("options"):
+            choices = {"type": "string", "enum": [option_value(o) for o in field["options"]]}
+            schema = {"type": "array", "items": choices} if field["type"] == "checkbox" else choices
+        if field.get("label"):
+            schema["description"] = field["label"]
+        properties[field["name"]] = schema
+    required = [field["name"] for field in fields if field.get("required")]
+    return {"type": "object", "properties": properties, "required": required}

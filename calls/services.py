@@ -1,0 +1,89 @@
+"""Writes: starting a session (race-safe per-owner limit), recording a report or a fetch."""
+
+import math
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from calls.models import CallSession, RuntimeFetch
+
+USAGE_FIELDS = (
+    "session_duration_seconds",
+    "turn_count",
+    "interruption_count",
+    "llm_input_tokens",
+    "llm_output_tokens",
+    "stt_audio_seconds",
+    "tts_characters",
+)
+# A 429 cannot know when a running call will report; this bounds how long a client waits.
+MAX_RETRY_AFTER_SECONDS = 60
+
+
+class SessionLimitReached(Exception):
+    def __init__(self, limit, retry_after):
+        super().__init__(f"{limit} sessions are already running.")
+        self.limit, self.retry_after = limit, retry_after
+
+
+@transaction.atomic
+def start_session(character, *, overrides, origin_url):
+    """Record a new session of `character`, unless its owner is at MAX_CONCURRENT_SESSIONS.
+
+    The row is inserted first, then the owner's row is locked and the running sessions are
+    counted, this one included; over the limit, the insert is rolled back. On PostgreSQL the
+    lock makes concurrent starts of one owner count one at a time (N parallel starts at the
+    limit never exceed it); on SQLite the insert, as the transaction's first statement, takes
+    the write lock at once, so concurrent starts wait for each other instead of failing.
+    """
+    now = timezone.now()
+    overrides = dict(overrides)
+    mcp_headers = overrides.pop("mcp_headers", {})
+    metadata = overrides.pop("metadata", {})
+    overrides.pop("origin_url", None)
+    session = CallSession.objects.create(
+        character=character,
+        character_slug=character.slug,
+        owner_id=character.owner_id,
+        room_name=f"{character.slug}-{secrets.token_hex(6)}",
+        participant_identity=f"visitor-{secrets.token_hex(6)}",
+        origin_url=origin_url,
+        metadata=metadata,
+        overrides=overrides,
+        mcp_headers=mcp_headers,
+        started_at=now,
+        expires_at=now + timedelta(seconds=settings.LIVEKIT_TOKEN_TTL),
+    )
+    limit = settings.MAX_CONCURRENT_SESSIONS
+    if limit > 0:
+        owner = get_user_model().objects.select_for_update().filter(pk=character.owner_id)
+        list(owner.values_list("pk", flat=True))  # taken for the lock
+        others = CallSession.objects.filter(owner_id=character.owner_id).exclude(pk=session.pk)
+        expiries = others.running(now).order_by("expires_at").values_list("expires_at", flat=True)
+        expiries = list(expiries[:limit])
+        if len(expiries) >= limit:
+            wait = math.ceil((expiries[0] - now).total_seconds())
+            raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
+    return session
+
+
+def record_report(session, *, usage, transcript):
+    """End the session with the worker's usage and transcript; a later report replaces them."""
+    now = timezone.now()
+    session.ended_at = session.ended_at or now
+    session.reported_at = now
+    for field in USAGE_FIELDS:
+        setattr(session, field, usage.get(field, 0))
+    session.transcript = transcript
+    session.save(update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS])
+    return session
+
+
+def record_runtime_fetch(session, *, client_address, user_agent):
+    return RuntimeFetch.objects.create(
+        session=session, client_address=client_address or None, user_agent=user_agent[:300]
+    )

@@ -1,0 +1,42 @@
+"""Parallel session starts at MAX_CONCURRENT_SESSIONS never exceed it (real threads).
+
+PostgreSQL only, as tests/test_races.py explains: SQLite's shared-cache test database fails
+concurrent writers at once instead of making them wait.
+"""
+
+import pytest
+from django.db import connection
+
+from calls.models import CallSession
+from tests.helpers import WIDGET_ORIGIN
+from tests.test_races import record, run_concurrently
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite's shared-cache test database fails concurrent writers immediately",
+    ),
+    pytest.mark.usefixtures("calls_settings"),
+]
+
+
+@pytest.mark.parametrize("already_running", [0, 2])
+def test_parallel_starts_never_exceed_the_limit(make_character, user, settings, already_running):
+    from rest_framework.test import APIClient
+
+    settings.MAX_CONCURRENT_SESSIONS = 3
+    make_character(user, slug="busy-bot", allowed_origins=[WIDGET_ORIGIN])
+    make_character(user, slug="busy-bot-2", allowed_origins=[WIDGET_ORIGIN])
+    for _ in range(already_running):
+        assert start(APIClient(), "busy-bot").status_code == 200
+    slugs = ["busy-bot", "busy-bot-2"] * 5  # two characters of one owner share the limit
+    responses = run_concurrently([lambda s=s: start(APIClient(), s) for s in slugs])
+    counts = record(f"10 parallel starts, limit 3, {already_running} running", responses)
+    assert counts == {200: 3 - already_running, 429: 7 + already_running}
+    assert CallSession.objects.filter(owner=user).count() == 3
+    assert all(r.has_header("Retry-After") for r in responses if r.status_code == 429)
+
+
+def start(client, slug):
+    return client.post("/api/agents/agent-session/", {"agent": slug}, HTTP_ORIGIN=WIDGET_ORIGIN)
