@@ -1,5 +1,6 @@
 """The /api/knowledge-base/{slug}/documents/ endpoints."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
@@ -10,6 +11,15 @@ from knowledge.serializers import DocumentSerializer, DocumentUploadSerializer
 from knowledge.tasks import enqueue_processing
 
 
+DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: DocumentSerializer}),
+    retrieve=extend_schema(parameters=[DOCUMENT_ID]),
+    destroy=extend_schema(parameters=[DOCUMENT_ID]),
+)
+@extend_schema(tags=["knowledge-base"])
 class DocumentViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

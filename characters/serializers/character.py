@@ -16,6 +16,7 @@ from characters.serializers.base import (
     StrictSerializer,
 )
 from characters.serializers.fast import FastRepresentationMixin
+from characters.serializers.file_fields import KeptFileField, KeptImageField
 from characters.serializers.tool_integrations import ToolIntegrationsMixin
 from characters.serializers.tools import mcp_servers_field, tools_field
 from characters.signals import delete_file_on_commit
@@ -36,8 +37,34 @@ MULTIPART_JSON_FIELDS = (
     "tools",
     "mcp_servers",
 )
+# Lists a multipart body may also send as one part per item (what generated clients do).
+MULTIPART_LIST_FIELDS = {
+    "allowed_origins": "text",
+    "handoff_targets": "json",
+    "tools": "json",
+    "mcp_servers": "json",
+}
 # A client cannot round-trip these, so PUT keeps them unless they are sent.
 KEPT_ON_PUT = {"llm_api_key", "image", "voice_audio_file"}
+
+
+def _json_part(key, value):
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise serializers.ValidationError(
+            {key: ["In a multipart request this field must be JSON text."]}
+        ) from None
+
+
+def _multipart_list(data, key):
+    """One JSON-text part holding the whole list, or one part per item."""
+    parts = data.getlist(key)
+    if len(parts) == 1 and isinstance(parts[0], str) and parts[0].lstrip().startswith("["):
+        return _json_part(key, parts[0])
+    if MULTIPART_LIST_FIELDS[key] == "json":
+        return [_json_part(key, part) if isinstance(part, str) else part for part in parts]
+    return parts
 
 
 def multipart_to_dict(data, file_fields):
@@ -45,13 +72,10 @@ def multipart_to_dict(data, file_fields):
     result = {}
     for key in data:
         value = data.get(key)
-        if key in MULTIPART_JSON_FIELDS and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise serializers.ValidationError(
-                    {key: ["In a multipart request this field must be JSON text."]}
-                ) from None
+        if key in MULTIPART_LIST_FIELDS:
+            value = _multipart_list(data, key)
+        elif key in MULTIPART_JSON_FIELDS and isinstance(value, str):
+            value = _json_part(key, value)
         if value == "" and key in file_fields:
             value = None  # an empty form value clears the file
         parent, dot, child = key.partition(".")
@@ -65,7 +89,7 @@ def multipart_to_dict(data, file_fields):
 class VoiceSerializer(StrictSerializer):
     """Voice configuration: an uploaded audio sample and/or a voice URL."""
 
-    audio_file = serializers.FileField(
+    audio_file = KeptFileField(
         source="voice_audio_file",
         required=False,
         allow_null=True,
@@ -97,6 +121,7 @@ class CharacterSerializer(
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
+        models.ImageField: KeptImageField,
     }
     serializer_choice_field = StrictChoiceField
 
@@ -150,6 +175,12 @@ class CharacterSerializer(
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):
+            request = self.context.get("request")
+            length = request.META.get("CONTENT_LENGTH", "") if request is not None else ""
+            if not data and length.isdigit() and int(length):
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["No part of this multipart body could be read."]}
+                )
             data = multipart_to_dict(data, file_fields={"image", "voice.audio_file"})
         return super().to_internal_value(data)
 

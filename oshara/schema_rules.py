@@ -1,0 +1,135 @@
+"""Postprocessing hooks: the served schema says what the server enforces and returns.
+
+Generated SDKs and schema-driven fuzzers trust the schema literally, so every rule the
+validators apply and the serializers cannot express is added here, once for all endpoints:
+
+- request components are closed (`additionalProperties: false`: unknown keys are a 400);
+- strings refuse NUL, non-blank strings refuse whitespace-only values (DRF trims them),
+  http(s) URLs, origins, colours and language tags carry the patterns their validators use;
+- "URL or empty" is an `anyOf` (a plain JSON Schema validator matches `""` once);
+- every field a response always carries is `required`;
+- public operations declare `security: []`;
+- a required body offered in two content types is declared optional, so that
+  openapi-python-client (0.29) generates importable code (the server still answers an empty
+  body with a 400 naming the missing fields).
+"""
+
+import itertools
+import string
+from functools import cache
+
+import langcodes
+
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# What URLValidator(schemes=http, https) accepts, narrowed to names it certainly does.
+_HOST = r"(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(:[1-9][0-9]{0,3})?"
+HTTP_URL = rf"^https?://{_HOST}(/[^\s\u0000?#]*)?$"
+ORIGIN = rf"^https?://{_HOST}/?$"
+HEX_COLOUR = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
+PASSWORD_RULES = (
+    "At least 8 characters, not entirely numeric, not a commonly used password and not "
+    "too similar to the e-mail address (Django's password validators); a 400 names each "
+    "rule that fails."
+)
+COLOUR_SUFFIX = "_color"
+LANGUAGE_FIELDS = {"language", "default_language"}
+
+
+@cache
+def language_tag_pattern():
+    """BCP 47 `language[-REGION]` with the two-letter subtags validate_language accepts.
+
+    Longer tags (scripts, three-letter codes) are accepted too; the pattern describes the
+    common form exactly, so that every tag it allows is one the server takes.
+    """
+    pairs = ["".join(p) for p in itertools.product(string.ascii_lowercase, repeat=2)]
+    languages = [tag for tag in pairs if langcodes.tag_is_valid(tag)]
+    regions = [tag.upper() for tag in pairs if langcodes.tag_is_valid(f"en-{tag.upper()}")]
+    return f"^({'|'.join(languages)})(-({'|'.join(regions)}))?$"
+
+
+def _components(result):
+    return result.setdefault("components", {}).setdefault("schemas", {})
+
+
+def _is_url_or_empty(schema):
+    branches = schema.get("oneOf", [])
+    return len(branches) == 2 and any(b.get("format") == "uri" for b in branches)
+
+
+def _string_rule(name, prop):
+    """The pattern for one request string property, or None to leave it as it is."""
+    if prop.get("type") != "string" or "enum" in prop or prop.get("format") == "binary":
+        return None
+    if prop.get("format") == "uri":
+        return HTTP_URL
+    if name.endswith(COLOUR_SUFFIX):
+        return HEX_COLOUR
+    if name in LANGUAGE_FIELDS:
+        return language_tag_pattern()
+    if "pattern" in prop:
+        return None
+    return NOT_BLANK if prop.get("minLength", 0) >= 1 else NO_NUL
+
+
+def _tighten(name, prop):
+    if _is_url_or_empty(prop):
+        prop["anyOf"] = prop.pop("oneOf")
+        for branch in prop["anyOf"]:
+            if branch.get("format") == "uri":
+                branch["pattern"] = HTTP_URL
+        return
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        item_name = "origin" if name == "allowed_origins" else name
+        _tighten(item_name, prop["items"])
+        return
+    if name == "origin" and prop.get("type") == "string":
+        prop["pattern"] = ORIGIN
+        return
+    if pattern := _string_rule(name, prop):
+        prop["pattern"] = pattern
+
+
+def describe_request_rules(result, generator, request, public):
+    for name, component in _components(result).items():
+        if not name.endswith("Request") or component.get("type") != "object":
+            continue
+        component.setdefault("additionalProperties", False)
+        for key, prop in component.get("properties", {}).items():
+            _tighten(key.rsplit(".", 1)[-1], prop)
+    if signup := _components(result).get("SignupRequest"):
+        password = signup["properties"]["password"]
+        password.update(minLength=8, description=PASSWORD_RULES, pattern=r"^[^\u0000]*\D")
+    return result
+
+
+# Response components whose keys depend on the stored object (overrides, not merged values).
+OPTIONAL_RESPONSE_KEYS = {"Error": {"code"}}
+SPARSE_RESPONSE_COMPONENTS = {"ValidationError"}
+
+
+def require_response_fields(result, generator, request, public):
+    for name, component in _components(result).items():
+        if name.endswith("Request") or name in SPARSE_RESPONSE_COMPONENTS:
+            continue
+        if component.get("type") != "object" or not component.get("properties"):
+            continue
+        optional = OPTIONAL_RESPONSE_KEYS.get(name, set())
+        component["required"] = sorted(set(component["properties"]) - optional)
+    return result
+
+
+def fix_operations(result, generator, request, public):
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("security") in (None, [{}]):
+                operation["security"] = []
+            body = operation.get("requestBody")
+            if body and body.get("required") and len(body.get("content", {})) > 1:
+                body["required"] = False
+                body["description"] = (
+                    "Required: an empty body is a 400 naming the missing fields. (Declared "
+                    "optional so that generated clients offering both content types import.)"
+                )
+    return result
