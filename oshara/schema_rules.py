@@ -15,6 +15,7 @@ validators apply and the serializers cannot express is added here, once for all 
 """
 
 import itertools
+import json
 import string
 from functools import cache
 
@@ -54,7 +55,9 @@ def _components(result):
 
 
 def _is_url_or_empty(schema):
-    branches = schema.get("oneOf", [])
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list):
+        return False
     return len(branches) == 2 and any(b.get("format") == "uri" for b in branches)
 
 
@@ -74,8 +77,7 @@ def _string_rule(name, prop):
 
 
 def _tighten(name, prop):
-    if _is_url_or_empty(prop):
-        prop["anyOf"] = prop.pop("oneOf")
+    if "anyOf" in prop:
         for branch in prop["anyOf"]:
             if branch.get("format") == "uri":
                 branch["pattern"] = HTTP_URL
@@ -91,7 +93,19 @@ def _tighten(name, prop):
         prop["pattern"] = pattern
 
 
+def _url_or_empty_as_any_of(schema):
+    if isinstance(schema, dict):
+        if _is_url_or_empty(schema):
+            schema["anyOf"] = schema.pop("oneOf")
+        for value in schema.values():
+            _url_or_empty_as_any_of(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _url_or_empty_as_any_of(value)
+
+
 def describe_request_rules(result, generator, request, public):
+    _url_or_empty_as_any_of(_components(result))
     for name, component in _components(result).items():
         if not name.endswith("Request") or component.get("type") != "object":
             continue
@@ -104,13 +118,49 @@ def describe_request_rules(result, generator, request, public):
     return result
 
 
-# Response components whose keys depend on the stored object (overrides, not merged values).
+# Response components whose keys depend on the stored object: error bodies, and the
+# appearance as stored (only the owner's overrides; forms and their parts as sent).
 OPTIONAL_RESPONSE_KEYS = {"Error": {"code"}}
-SPARSE_RESPONSE_COMPONENTS = {"ValidationError"}
+SPARSE_RESPONSE_COMPONENTS = {
+    "ValidationError",
+    "WidgetAppearance",
+    "Theme",
+    "Dimensions",
+    "Layout",
+    "Labels",
+    "Language",
+    "Form",
+    "FormField",
+    "FormStep",
+    "FormLayout",
+}
+# The widget's fetch merges the defaults under the overrides: these keys are always there.
+MERGED_APPEARANCE = ("WidgetAppearance", "Theme", "Dimensions", "Layout", "Labels")
+
+
+def _merged_appearance_components(components):
+    """`Public*` copies of the appearance components, every key required."""
+    renamed = {f"#/components/schemas/{name}": f"#/components/schemas/Public{name}"
+               for name in MERGED_APPEARANCE}
+    for name in MERGED_APPEARANCE:
+        copy = json.loads(json.dumps(components[name]))
+        for prop in copy["properties"].values():
+            if prop.get("$ref") in renamed:
+                prop["$ref"] = renamed[prop["$ref"]]
+        copy["required"] = sorted(copy["properties"])
+        components[f"Public{name}"] = copy
+    public = components.get("PublicCharacter")
+    if public:
+        public["properties"]["widget_appearance"] = {
+            "$ref": "#/components/schemas/PublicWidgetAppearance"
+        }
 
 
 def require_response_fields(result, generator, request, public):
-    for name, component in _components(result).items():
+    components = _components(result)
+    if all(name in components for name in MERGED_APPEARANCE):
+        _merged_appearance_components(components)
+    for name, component in components.items():
         if name.endswith("Request") or name in SPARSE_RESPONSE_COMPONENTS:
             continue
         if component.get("type") != "object" or not component.get("properties"):
