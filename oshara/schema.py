@@ -97,6 +97,8 @@ CONDITIONAL_PARAMETERS = {
 }
 IDEMPOTENCY_KEY = (
     "Idempotency-Key",
+    # Printable ASCII, without the edge spaces HTTP strips.
+    r"^[!-~]([ -~]{0,253}[!-~])?$",
     "1-255 printable ASCII characters: a retry with the same key and body gets the first "
     "response again (for 24 hours) instead of creating a second character.",
 )
@@ -127,9 +129,10 @@ class AutoSchema(BaseAutoSchema):
             names.append(CONDITIONAL_PARAMETERS[action])
         if self._uses("IdempotentCreateMixin") and action == "create":
             names.append(IDEMPOTENCY_KEY)
-        for name, description in names:
+        for name, *pattern, description in names:
+            schema = {"type": "string", **({"pattern": pattern[0]} if pattern else {})}
             parameters.append(
-                OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description)
+                OpenApiParameter(name, schema, OpenApiParameter.HEADER, description=description)
             )
         return parameters
 

@@ -104,14 +104,65 @@ def _url_or_empty_as_any_of(schema):
             _url_or_empty_as_any_of(value)
 
 
+FILE_IN_JSON = {
+    "type": "string",
+    "format": "uri",
+    "nullable": True,
+    "description": "In JSON: `null` clears the file; the URL this field was read with keeps "
+    "it (any other string is a 400). Upload a new file with multipart/form-data.",
+}
+
+
+def _component_rules():
+    """Rules the appearance serializers check in code, from the same regular expressions."""
+    from characters.serializers.appearance_fields import FIELD_NAME
+    from characters.serializers.appearance_forms import FORM_ID
+
+    def pattern(regex):
+        return {"pattern": regex.pattern.replace("\\Z", "$")}
+
+    non_empty = {"minItems": 1}
+    return {
+        ("FormRequest", "id"): pattern(FORM_ID),
+        ("FormRequest", "submit_url"): {"pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"},
+        ("FormRequest", "fields"): non_empty,
+        ("FormRequest", "steps"): non_empty,
+        ("FormStepRequest", "fields"): non_empty,
+        ("FormFieldRequest", "name"): pattern(FIELD_NAME),
+        ("FormFieldRequest", "options"): non_empty,
+        ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
+    }
+
+
+def _anchor_ends(schema):
+    """`$` also matches before a final newline in Python's `re` (which generators such as
+    hypothesis use); `(?!\n)` after it means the end, as `\Z` in our validators does."""
+    if isinstance(schema, dict):
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith("$"):
+            schema["pattern"] = pattern + r"(?!\n)"
+        for value in schema.values():
+            _anchor_ends(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _anchor_ends(value)
+
+
 def describe_request_rules(result, generator, request, public):
     _url_or_empty_as_any_of(_components(result))
+    rules = _component_rules()
     for name, component in _components(result).items():
         if not name.endswith("Request") or component.get("type") != "object":
             continue
         component.setdefault("additionalProperties", False)
+        multipart = "Multipart" in name
         for key, prop in component.get("properties", {}).items():
+            if prop.get("format") == "binary" and not multipart:
+                component["properties"][key] = dict(FILE_IN_JSON)
+                continue
             _tighten(key.rsplit(".", 1)[-1], prop)
+            prop.update(rules.get((name, key), {}))
+    _anchor_ends(result)
     if signup := _components(result).get("SignupRequest"):
         password = signup["properties"]["password"]
         password.update(minLength=8, description=PASSWORD_RULES, pattern=r"^[^\u0000]*\D")
