@@ -165,7 +165,9 @@ def run(base_url, schema):
         assert page.headers["X-Total-Count"] == "1"
 
     def retrieve():
-        got = expect(api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client), 200)
+        got = expect(
+            api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client), 200
+        )
         assert got.greeting == SUPPORT_BOT["greeting"]
 
     def patch():
@@ -204,7 +206,9 @@ def run(base_url, schema):
         assert got.allowed_origins == origins and got.image == state["image"]
 
     def round_trip():
-        got = expect(api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client), 200)
+        got = expect(
+            api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client), 200
+        )
         etag = api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client)
         body = CharacterRequest.from_dict({**got.to_dict(), "name": "Support Bot 2"})
         call = api_ai_characters_update.sync_detailed

@@ -18,6 +18,10 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
     # page, not a database error.
     max_offset = 2**62
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self.get_offset(request)  # a bad offset is a 400 even where no limit asks for a page
+        return super().paginate_queryset(queryset, request, view)
+
     def get_limit(self, request):
         if self.limit_query_param not in request.query_params:
             return self.default_limit

@@ -10,7 +10,6 @@ from knowledge.models import Document
 from knowledge.serializers import DocumentSerializer, DocumentUploadSerializer
 from knowledge.tasks import enqueue_processing
 
-
 DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
 
 

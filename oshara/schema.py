@@ -138,9 +138,14 @@ class AutoSchema(BaseAutoSchema):
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction=None):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if self._uses("ConcurrencyMixin") and str(status_code).startswith("2"):
-            if self.method != "DELETE" and getattr(self.view, "action", None) != "list":
-                response.setdefault("headers", {})["ETag"] = ETAG
+        action = getattr(self.view, "action", None)
+        if (
+            self._uses("ConcurrencyMixin")
+            and str(status_code).startswith("2")
+            and self.method != "DELETE"
+            and action != "list"
+        ):
+            response.setdefault("headers", {})["ETag"] = ETAG
         return response
 
     def _get_response_bodies(self, direction="response"):

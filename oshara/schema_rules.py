@@ -124,7 +124,9 @@ def _component_rules():
     non_empty = {"minItems": 1}
     return {
         ("FormRequest", "id"): pattern(FORM_ID),
-        ("FormRequest", "submit_url"): {"pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"},
+        ("FormRequest", "submit_url"): {
+            "pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"
+        },
         ("FormRequest", "fields"): non_empty,
         ("FormRequest", "steps"): non_empty,
         ("FormStepRequest", "fields"): non_empty,
@@ -135,7 +137,7 @@ def _component_rules():
 
 
 def _anchor_ends(schema):
-    """`$` also matches before a final newline in Python's `re` (which generators such as
+    r"""`$` also matches before a final newline in Python's `re` (which generators such as
     hypothesis use); `(?!\n)` after it means the end, as `\Z` in our validators does."""
     if isinstance(schema, dict):
         pattern = schema.get("pattern")
@@ -191,8 +193,10 @@ MERGED_APPEARANCE = ("WidgetAppearance", "Theme", "Dimensions", "Layout", "Label
 
 def _merged_appearance_components(components):
     """`Public*` copies of the appearance components, every key required."""
-    renamed = {f"#/components/schemas/{name}": f"#/components/schemas/Public{name}"
-               for name in MERGED_APPEARANCE}
+    renamed = {
+        f"#/components/schemas/{name}": f"#/components/schemas/Public{name}"
+        for name in MERGED_APPEARANCE
+    }
     for name in MERGED_APPEARANCE:
         copy = json.loads(json.dumps(components[name]))
         for prop in copy["properties"].values():
