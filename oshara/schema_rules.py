@@ -133,6 +133,10 @@ def _component_rules():
         ("FormFieldRequest", "name"): pattern(FIELD_NAME),
         ("FormFieldRequest", "options"): non_empty,
         ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
+        ("ToolRequest", "input_schema"): {
+            "properties": {"type": {"type": "string", "enum": ["object"]}},
+            "required": ["type"],
+        },
     }
 
 
