@@ -154,16 +154,37 @@ def _anchor_ends(schema):
             _anchor_ends(value)
 
 
+def _json_body_components(result):
+    """Names of the components a JSON request body uses, nested ones included."""
+    found, refs = set(), []
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            refs += [media["schema"]] if media else []
+    while refs:
+        schema = refs.pop()
+        if isinstance(schema, dict):
+            if ref := schema.get("$ref"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in found:
+                    found.add(name)
+                    refs.append(_components(result).get(name, {}))
+            refs += list(schema.values())
+        elif isinstance(schema, list):
+            refs += schema
+    return found
+
+
 def describe_request_rules(result, generator, request, public):
     _url_or_empty_as_any_of(_components(result))
     rules = _component_rules()
+    in_json = _json_body_components(result)
     for name, component in _components(result).items():
         if not name.endswith("Request") or component.get("type") != "object":
             continue
         component.setdefault("additionalProperties", False)
-        multipart = "Multipart" in name
         for key, prop in component.get("properties", {}).items():
-            if prop.get("format") == "binary" and not multipart:
+            if prop.get("format") == "binary" and name in in_json:
                 component["properties"][key] = dict(FILE_IN_JSON)
                 continue
             _tighten(key.rsplit(".", 1)[-1], prop)

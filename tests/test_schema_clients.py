@@ -171,6 +171,14 @@ def test_always_present_response_fields_are_required(schema):
     assert set(public["required"]) == set(public["properties"])
 
 
+def test_file_fields_are_a_url_or_null_in_json_and_binary_in_multipart(schema):
+    schemas = components(schema)
+    assert schemas["CharacterRequest"]["properties"]["image"]["format"] == "uri"
+    assert schemas["VoiceRequest"]["properties"]["audio_file"]["nullable"] is True
+    assert schemas["CharacterMultipartRequest"]["properties"]["image"]["format"] == "binary"
+    assert schemas["DocumentUploadRequest"]["properties"]["file"]["format"] == "binary"
+
+
 def test_multipart_forms_keep_enum_fields(schema):
     for name in ("CharacterMultipartRequest", "PatchedCharacterMultipartRequest"):
         assert "llm_provider" in components(schema)[name]["properties"]
