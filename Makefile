@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run worker test fuzz schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
+.PHONY: run worker test fuzz client schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the data
 
 fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwaway server (.ci/fuzz)
 	bash .ci/fuzz
+
+client: $(VENV)/.installed-dev ## a generated Python SDK replays the reference (.ci/client)
+	bash .ci/client
 
 schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml

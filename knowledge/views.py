@@ -1,6 +1,6 @@
 """The /api/knowledge-base/ endpoints: a character's documents, and search over them."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -23,7 +23,15 @@ from knowledge.serializers import (
 from knowledge.tasks import enqueue_processing
 from oshara.schema import error_response
 
+DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
 
+
+@extend_schema_view(
+    create=extend_schema(responses={201: DocumentSerializer}),
+    retrieve=extend_schema(parameters=[DOCUMENT_ID]),
+    destroy=extend_schema(parameters=[DOCUMENT_ID]),
+)
+@extend_schema(tags=["knowledge-base"])
 class DocumentViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

@@ -9,7 +9,8 @@ body, 401 when the view authenticates, 404 for a path parameter, 415 for a reque
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -38,7 +39,12 @@ ERROR_DESCRIPTIONS = {
     "401": "Missing, invalid or expired access token (or wrong credentials).",
     "403": "Forbidden.",
     "404": "Not found (or not yours: someone else's object is a 404 too).",
+    "409": "Conflicts with a concurrent request (the same Idempotency-Key still in flight, "
+    "or a concurrent change): retry it.",
+    "412": "Precondition failed: If-Match does not match the character's current ETag.",
+    "413": "The request body is larger than the server accepts.",
     "415": "Unsupported Content-Type: send application/json or multipart/form-data.",
+    "422": "This Idempotency-Key was used with a different request body.",
     "429": "Too many requests: retry after the `Retry-After` header's seconds.",
 }
 
@@ -56,6 +62,15 @@ class StandaloneListFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "array", "items": item.ref, "maxItems": self.target.max_length}
 
 
+def _has_file_field(fields):
+    for field in fields.values():
+        if isinstance(field, serializers.FileField):
+            return True
+        if isinstance(field, serializers.Serializer) and _has_file_field(field.fields):
+            return True
+    return False
+
+
 def error_ref(status_code):
     name = "ValidationError" if str(status_code) == "400" else "Error"
     return {"$ref": f"#/components/schemas/{name}"}
@@ -69,9 +84,76 @@ def error_response(status_code, description=None):
     )
 
 
+def _header(description, schema=None):
+    return {"schema": schema or {"type": "string"}, "description": description}
+
+
+ETAG = _header("The character's strong ETag; send it in If-Match / If-None-Match.")
+CONDITIONAL_PARAMETERS = {
+    "retrieve": ("If-None-Match", "An ETag you hold: 304 Not Modified when it is current."),
+    "update": ("If-Match", "Only if the character's ETag still matches (else 412)."),
+    "partial_update": ("If-Match", "Only if the character's ETag still matches (else 412)."),
+    "destroy": ("If-Match", "Only if the character's ETag still matches (else 412)."),
+}
+IDEMPOTENCY_KEY = (
+    "Idempotency-Key",
+    # Printable ASCII, without the edge spaces HTTP strips.
+    r"^[!-~]([ -~]{0,253}[!-~])?$",
+    "1-255 printable ASCII characters: a retry with the same key and body gets the first "
+    "response again (for 24 hours) instead of creating a second character.",
+)
+
+
 class AutoSchema(BaseAutoSchema):
+    def _uses(self, mixin_name):
+        return any(cls.__name__ == mixin_name for cls in type(self.view).__mro__)
+
+    def map_parsers(self):
+        # Multipart is only needed to upload a file: a serializer without one takes JSON.
+        parsers = super().map_parsers()
+        serializer = self.get_request_serializer()
+        fields = (
+            getattr(serializer, "fields", {})
+            if isinstance(serializer, serializers.Serializer)
+            else {}
+        )
+        if "application/json" in parsers and not _has_file_field(fields):
+            return ["application/json"]
+        return parsers
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        action = getattr(self.view, "action", None)
+        names = []
+        if self._uses("ConcurrencyMixin") and action in CONDITIONAL_PARAMETERS:
+            names.append(CONDITIONAL_PARAMETERS[action])
+        if self._uses("IdempotentCreateMixin") and action == "create":
+            names.append(IDEMPOTENCY_KEY)
+        for name, *pattern, description in names:
+            schema = {"type": "string", **({"pattern": pattern[0]} if pattern else {})}
+            parameters.append(
+                OpenApiParameter(name, schema, OpenApiParameter.HEADER, description=description)
+            )
+        return parameters
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction=None):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        action = getattr(self.view, "action", None)
+        if (
+            self._uses("ConcurrencyMixin")
+            and str(status_code).startswith("2")
+            and self.method != "DELETE"
+            and action != "list"
+        ):
+            response.setdefault("headers", {})["ETag"] = ETAG
+        return response
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self._uses("ConcurrencyMixin") and getattr(self.view, "action", None) == "retrieve":
+            responses.setdefault(
+                "304", {"description": "Not Modified: the If-None-Match ETag is current."}
+            )
         for status_code in self._error_status_codes():
             responses.setdefault(
                 status_code,
@@ -97,8 +179,13 @@ class AutoSchema(BaseAutoSchema):
             codes.append("401")  # any token sent is checked, even where none is required
         if "{" in self.path:
             codes.append("404")
+        action = getattr(self.view, "action", None)
+        if self._uses("ConcurrencyMixin") and action in ("update", "partial_update", "destroy"):
+            codes += ["409", "412"]
+        if self._uses("IdempotentCreateMixin") and action == "create":
+            codes += ["409", "422"]
         if has_body:
-            codes.append("415")
+            codes += ["413", "415"]
         if self.view.get_throttles():
             codes.append("429")
         return codes
@@ -146,8 +233,8 @@ def flatten_form(schema, components):
         ref = prop.get("$ref") or next(
             (item["$ref"] for item in prop.get("allOf", []) if "$ref" in item), None
         )
-        if ref and key not in MULTIPART_JSON_FIELDS:
-            nested = components[ref.rsplit("/", 1)[-1]]
+        nested = components[ref.rsplit("/", 1)[-1]] if ref else {}
+        if nested.get("properties") and key not in MULTIPART_JSON_FIELDS:
             for child, child_prop in nested.get("properties", {}).items():
                 properties[f"{key}.{child}"] = child_prop
             continue
@@ -157,6 +244,8 @@ def flatten_form(schema, components):
         flat["required"] = required
     flat["description"] = (
         "The multipart form of the same object: files as parts, `voice.*` as dotted keys, "
-        f"{', '.join(f'`{name}`' for name in MULTIPART_JSON_FIELDS)} as JSON text."
+        "`widget_appearance` as JSON text. A list is either one part per item (objects as "
+        "JSON text) or one part holding the whole array as JSON text; to clear a list, send "
+        "one part `[]` (no part at all leaves it as it is)."
     )
     return flat

@@ -288,6 +288,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oshara.schema.postprocess_multipart_forms",
         "characters.api.openapi.add_widget_appearance_path",
+        # After the others: the rules the served schema adds (see oshara/schema_rules.py).
+        "oshara.schema_rules.describe_request_rules",
+        "oshara.schema_rules.require_response_fields",
+        "oshara.schema_rules.fix_operations",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

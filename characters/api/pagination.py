@@ -1,11 +1,16 @@
 """Limit/offset paging that keeps the body a plain array, as the reference's list returns."""
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 
 class HeaderLimitOffsetPagination(LimitOffsetPagination):
-    """Pages only when `?limit=` is given; the total and links travel in headers."""
+    """Pages only when `?limit=` is given; the total and links travel in headers.
+
+    DRF ignores a `limit` or `offset` it cannot parse (and so silently stops paging); here
+    it is a 400 naming the parameter.
+    """
 
     default_limit = None
     max_limit = 1000
@@ -13,8 +18,26 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
     # page, not a database error.
     max_offset = 2**62
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self.get_offset(request)  # a bad offset is a 400 even where no limit asks for a page
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_limit(self, request):
+        if self.limit_query_param not in request.query_params:
+            return self.default_limit
+        return min(self._parameter(request, self.limit_query_param, minimum=1), self.max_limit)
+
     def get_offset(self, request):
-        return min(super().get_offset(request), self.max_offset)
+        if self.offset_query_param not in request.query_params:
+            return 0
+        return min(self._parameter(request, self.offset_query_param, minimum=0), self.max_offset)
+
+    @staticmethod
+    def _parameter(request, name, minimum):
+        value = request.query_params[name]
+        if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+            raise ValidationError({name: [f"Must be an integer of at least {minimum}."]})
+        return int(value)
 
     def get_paginated_response(self, data):
         return Response(data, headers=self.page_headers())
@@ -32,3 +55,11 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
 
     def get_paginated_response_schema(self, schema):
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1 if parameter["name"] == "limit" else 0
+            if parameter["name"] == "limit":
+                parameter["schema"]["maximum"] = self.max_limit
+        return parameters

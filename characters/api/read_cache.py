@@ -282,7 +282,8 @@ class ReadCacheMixin:
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
         limit = paginator.get_limit(request) if paginator is not None else None
-        offset = paginator.get_offset(request) if limit is not None else 0
+        # Checked even without a limit: a bad offset is a 400 (it only pages with a limit).
+        offset = paginator.get_offset(request) if paginator is not None else 0
         rows, total = find_page(user_id, character_type, limit, offset)
         if not rows:
             return super().list(request, *args, **kwargs)

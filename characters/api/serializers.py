@@ -5,6 +5,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from characters import services
+from characters.api.file_fields import KeptFileField, KeptImageField
 from characters.api.tool_integrations import ToolIntegrationsMixin
 from characters.models import Character
 from characters.schemas.appearance import WidgetAppearanceSerializer
@@ -36,6 +37,32 @@ MULTIPART_JSON_FIELDS = (
     "tools",
     "mcp_servers",
 )
+# Lists a multipart body may also send as one part per item (what generated clients do).
+MULTIPART_LIST_FIELDS = {
+    "allowed_origins": "text",
+    "handoff_targets": "json",
+    "tools": "json",
+    "mcp_servers": "json",
+}
+
+
+def _json_part(key, value):
+    try:
+        return json_input.loads(value)
+    except json_input.JSONInputError as exc:
+        raise serializers.ValidationError(
+            {key: [f"In a multipart request this field must be JSON text: {exc}"]}
+        ) from None
+
+
+def _multipart_list(data, key):
+    """One JSON-text part holding the whole list, or one part per item."""
+    parts = data.getlist(key)
+    if len(parts) == 1 and isinstance(parts[0], str) and parts[0].lstrip().startswith("["):
+        return _json_part(key, parts[0])
+    if MULTIPART_LIST_FIELDS[key] == "json":
+        return [_json_part(key, part) if isinstance(part, str) else part for part in parts]
+    return parts
 
 
 def multipart_to_dict(data, file_fields):
@@ -43,13 +70,10 @@ def multipart_to_dict(data, file_fields):
     result = {}
     for key in data:
         value = data.get(key)
-        if key in MULTIPART_JSON_FIELDS and isinstance(value, str):
-            try:
-                value = json_input.loads(value)
-            except json_input.JSONInputError as exc:
-                raise serializers.ValidationError(
-                    {key: [f"In a multipart request this field must be JSON text: {exc}"]}
-                ) from None
+        if key in MULTIPART_LIST_FIELDS:
+            value = _multipart_list(data, key)
+        elif key in MULTIPART_JSON_FIELDS and isinstance(value, str):
+            value = _json_part(key, value)
         if value == "" and key in file_fields:
             value = None  # an empty form value clears the file
         parent, dot, child = key.partition(".")
@@ -63,7 +87,7 @@ def multipart_to_dict(data, file_fields):
 class VoiceSerializer(StrictSerializer):
     """Voice configuration: an uploaded audio sample and/or a voice URL."""
 
-    audio_file = serializers.FileField(
+    audio_file = KeptFileField(
         source="voice_audio_file",
         required=False,
         allow_null=True,
@@ -93,6 +117,7 @@ class CharacterSerializer(
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
+        models.ImageField: KeptImageField,
     }
     serializer_choice_field = StrictChoiceField
 
@@ -150,6 +175,12 @@ class CharacterSerializer(
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):
+            request = self.context.get("request")
+            length = request.META.get("CONTENT_LENGTH", "") if request is not None else ""
+            if not data and length.isdigit() and int(length):
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["No part of this multipart body could be read."]}
+                )
             data = multipart_to_dict(data, file_fields={"image", "voice.audio_file"})
         return super().to_internal_value(data)
 

@@ -1,0 +1,266 @@
+"""Postprocessing hooks: the served schema says what the server enforces and returns.
+
+Generated SDKs and schema-driven fuzzers trust the schema literally, so every rule the
+validators apply and the serializers cannot express is added here, once for all endpoints:
+
+- request components are closed (`additionalProperties: false`: unknown keys are a 400);
+- strings refuse NUL, non-blank strings refuse whitespace-only values (DRF trims them),
+  http(s) URLs, origins, colours and language tags carry the patterns their validators use;
+- "URL or empty" is an `anyOf` (a plain JSON Schema validator matches `""` once);
+- every field a response always carries is `required`;
+- public operations declare `security: []`;
+- a required body offered in two content types is declared optional, so that
+  openapi-python-client (0.29) generates importable code (the server still answers an empty
+  body with a 400 naming the missing fields).
+"""
+
+import itertools
+import json
+import string
+from functools import cache
+
+import langcodes
+
+from characters.schemas.form_fields import FIELD_NAME
+from characters.schemas.lead_forms import FORM_ID
+
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+# What URLValidator(schemes=http, https) accepts, narrowed to names it certainly does.
+_HOST = r"(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(:[1-9][0-9]{0,3})?"
+HTTP_URL = rf"^https?://{_HOST}(/[^\s\u0000?#]*)?$"
+ORIGIN = rf"^https?://{_HOST}/?$"
+HEX_COLOUR = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
+PASSWORD_RULES = (
+    "At least 8 characters, not entirely numeric, not a commonly used password and not "
+    "too similar to the e-mail address (Django's password validators); a 400 names each "
+    "rule that fails."
+)
+COLOUR_SUFFIX = "_color"
+LANGUAGE_FIELDS = {"language", "default_language"}
+
+
+@cache
+def language_tag_pattern():
+    """BCP 47 `language[-REGION]` with the two-letter subtags validate_language accepts.
+
+    Longer tags (scripts, three-letter codes) are accepted too; the pattern describes the
+    common form exactly, so that every tag it allows is one the server takes.
+    """
+    pairs = ["".join(p) for p in itertools.product(string.ascii_lowercase, repeat=2)]
+    languages = [tag for tag in pairs if langcodes.tag_is_valid(tag)]
+    regions = [tag.upper() for tag in pairs if langcodes.tag_is_valid(f"en-{tag.upper()}")]
+    return f"^({'|'.join(languages)})(-({'|'.join(regions)}))?$"
+
+
+def _components(result):
+    return result.setdefault("components", {}).setdefault("schemas", {})
+
+
+def _is_url_or_empty(schema):
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list):
+        return False
+    return len(branches) == 2 and any(b.get("format") == "uri" for b in branches)
+
+
+def _string_rule(name, prop):
+    """The pattern for one request string property, or None to leave it as it is."""
+    if prop.get("type") != "string" or "enum" in prop or prop.get("format") == "binary":
+        return None
+    if prop.get("format") == "uri":
+        return HTTP_URL
+    if name.endswith(COLOUR_SUFFIX):
+        return HEX_COLOUR
+    if name in LANGUAGE_FIELDS:
+        return language_tag_pattern()
+    if "pattern" in prop:
+        return None
+    return NOT_BLANK if prop.get("minLength", 0) >= 1 else NO_NUL
+
+
+def _tighten(name, prop):
+    if "anyOf" in prop:
+        for branch in prop["anyOf"]:
+            if branch.get("format") == "uri":
+                branch["pattern"] = HTTP_URL
+        return
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        item_name = "origin" if name == "allowed_origins" else name
+        _tighten(item_name, prop["items"])
+        return
+    if name == "origin" and prop.get("type") == "string":
+        prop["pattern"] = ORIGIN
+        return
+    if pattern := _string_rule(name, prop):
+        prop["pattern"] = pattern
+
+
+def _url_or_empty_as_any_of(schema):
+    if isinstance(schema, dict):
+        if _is_url_or_empty(schema):
+            schema["anyOf"] = schema.pop("oneOf")
+        for value in schema.values():
+            _url_or_empty_as_any_of(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _url_or_empty_as_any_of(value)
+
+
+FILE_IN_JSON = {
+    "type": "string",
+    "format": "uri",
+    "nullable": True,
+    "description": "In JSON: `null` clears the file; the URL this field was read with keeps "
+    "it (any other string is a 400). Upload a new file with multipart/form-data.",
+}
+
+
+def _component_rules():
+    """Rules the appearance serializers check in code, from the same regular expressions."""
+
+    def pattern(regex):
+        return {"pattern": regex.pattern.replace("\\Z", "$")}
+
+    non_empty = {"minItems": 1}
+    return {
+        ("FormRequest", "id"): pattern(FORM_ID),
+        ("FormRequest", "submit_url"): {
+            "pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"
+        },
+        ("FormRequest", "fields"): non_empty,
+        ("FormRequest", "steps"): non_empty,
+        ("FormStepRequest", "fields"): non_empty,
+        ("FormFieldRequest", "name"): pattern(FIELD_NAME),
+        ("FormFieldRequest", "options"): non_empty,
+        ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
+        ("ToolRequest", "input_schema"): {
+            "properties": {"type": {"type": "string", "enum": ["object"]}},
+            "required": ["type"],
+        },
+    }
+
+
+def _anchor_ends(schema):
+    r"""`$` also matches before a final newline in Python's `re` (which generators such as
+    hypothesis use); `(?!\n)` after it means the end, as `\Z` in our validators does."""
+    if isinstance(schema, dict):
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith("$"):
+            schema["pattern"] = pattern + r"(?!\n)"
+        for value in schema.values():
+            _anchor_ends(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _anchor_ends(value)
+
+
+def _json_body_components(result):
+    """Names of the components a JSON request body uses, nested ones included."""
+    found, refs = set(), []
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            refs += [media["schema"]] if media else []
+    while refs:
+        schema = refs.pop()
+        if isinstance(schema, dict):
+            if ref := schema.get("$ref"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in found:
+                    found.add(name)
+                    refs.append(_components(result).get(name, {}))
+            refs += list(schema.values())
+        elif isinstance(schema, list):
+            refs += schema
+    return found
+
+
+def describe_request_rules(result, generator, request, public):
+    _url_or_empty_as_any_of(_components(result))
+    rules = _component_rules()
+    in_json = _json_body_components(result)
+    for name, component in _components(result).items():
+        if not name.endswith("Request") or component.get("type") != "object":
+            continue
+        component.setdefault("additionalProperties", False)
+        for key, prop in component.get("properties", {}).items():
+            if prop.get("format") == "binary" and name in in_json:
+                component["properties"][key] = dict(FILE_IN_JSON)
+                continue
+            _tighten(key.rsplit(".", 1)[-1], prop)
+            prop.update(rules.get((name, key), {}))
+    _anchor_ends(result)
+    if signup := _components(result).get("SignupRequest"):
+        password = signup["properties"]["password"]
+        password.update(minLength=8, description=PASSWORD_RULES, pattern=r"^[^\u0000]*\D")
+    return result
+
+
+# Response components whose keys depend on the stored object: error bodies, and the
+# appearance as stored (only the owner's overrides; forms and their parts as sent).
+OPTIONAL_RESPONSE_KEYS = {"Error": {"code"}}
+SPARSE_RESPONSE_COMPONENTS = {
+    "ValidationError",
+    "WidgetAppearance",
+    "Theme",
+    "Dimensions",
+    "Layout",
+    "Labels",
+    "Language",
+    "Form",
+    "FormField",
+    "FormStep",
+    "FormLayout",
+}
+# The widget's fetch merges the defaults under the overrides: these keys are always there.
+MERGED_APPEARANCE = ("WidgetAppearance", "Theme", "Dimensions", "Layout", "Labels")
+
+
+def _merged_appearance_components(components):
+    """`Public*` copies of the appearance components, every key required."""
+    renamed = {
+        f"#/components/schemas/{name}": f"#/components/schemas/Public{name}"
+        for name in MERGED_APPEARANCE
+    }
+    for name in MERGED_APPEARANCE:
+        copy = json.loads(json.dumps(components[name]))
+        for prop in copy["properties"].values():
+            if prop.get("$ref") in renamed:
+                prop["$ref"] = renamed[prop["$ref"]]
+        copy["required"] = sorted(copy["properties"])
+        components[f"Public{name}"] = copy
+    public = components.get("PublicCharacter")
+    if public:
+        public["properties"]["widget_appearance"] = {
+            "$ref": "#/components/schemas/PublicWidgetAppearance"
+        }
+
+
+def require_response_fields(result, generator, request, public):
+    components = _components(result)
+    if all(name in components for name in MERGED_APPEARANCE):
+        _merged_appearance_components(components)
+    for name, component in components.items():
+        if name.endswith("Request") or name in SPARSE_RESPONSE_COMPONENTS:
+            continue
+        if component.get("type") != "object" or not component.get("properties"):
+            continue
+        optional = OPTIONAL_RESPONSE_KEYS.get(name, set())
+        component["required"] = sorted(set(component["properties"]) - optional)
+    return result
+
+
+def fix_operations(result, generator, request, public):
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("security") in (None, [{}]):
+                operation["security"] = []
+            body = operation.get("requestBody")
+            if body and body.get("required") and len(body.get("content", {})) > 1:
+                body["required"] = False
+                body["description"] = (
+                    "Required: an empty body is a 400 naming the missing fields. (Declared "
+                    "optional so that generated clients offering both content types import.)"
+                )
+    return result
