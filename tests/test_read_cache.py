@@ -162,11 +162,11 @@ def test_the_cache_is_bounded_in_bytes():
     bound, body = 10_000, b"x" * 1000
     lru = read_cache.LRU(bound)
     for number in range(100):
-        lru.put(number, (body, '"etag"'))
+        lru.put(number, body)
     assert lru.size_bytes <= bound
     assert len(lru) == bound // (len(body) + read_cache.ENTRY_OVERHEAD_BYTES)
     assert lru.get(99) is not None and lru.get(0) is None  # the least recently used went
-    lru.put("huge", (b"x" * bound, '"etag"'))
+    lru.put("huge", b"x" * bound)
     assert lru.get("huge") is None and lru.size_bytes <= bound
 
 
