@@ -129,6 +129,23 @@ def test_a_hit_runs_exactly_one_query(auth_client, agents, path):
     assert len(statements(captured)) == 1
 
 
+def test_a_hit_stays_one_query_whatever_the_links_and_page_size(
+    auth_client, user, agents, make_character
+):
+    def hit_statements(path):
+        auth_client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            assert auth_client.get(path).status_code == 200
+        return len(statements(captured))
+
+    few = [hit_statements(path) for path in (detail("sales"), LIST, f"{LIST}?limit=3")]
+    for number in range(6):
+        extra = make_character(user, slug=f"extra-{number}")
+        HandoffTarget.objects.create(source=agents["sales"], target=extra, position=number + 1)
+    many = [hit_statements(path) for path in (detail("sales"), LIST, f"{LIST}?limit=8")]
+    assert many == few == [1, 1, 1]
+
+
 def test_if_none_match_is_honoured_from_the_cache(auth_client, agents):
     etag = auth_client.get(detail("sales"))["ETag"]
     cached = auth_client.get(detail("sales"), headers={"If-None-Match": etag})

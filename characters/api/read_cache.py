@@ -34,7 +34,7 @@ from characters.api.lru import ENTRY_OVERHEAD_BYTES, LRU
 from characters.models import CharacterType
 from oshara.http.conditional import evaluate_preconditions
 
-__all__ = ["ENTRY_OVERHEAD_BYTES", "LRU", "entries", "retrieve", "list_page"]
+__all__ = ["ENTRY_OVERHEAD_BYTES", "LRU", "entries", "list_page", "retrieve"]
 
 LIST_PARAMETERS = {"limit", "offset", "character_type"}
 
