@@ -19,7 +19,6 @@ from tests.helpers import (
     change_url,
     form_payload,
     handoff_payload,
-    png_upload,
     stored_files,
 )
 from tests.reference import SALES_AGENT
