@@ -82,3 +82,8 @@ def etag(key):
     """The ETag of the version `key` names: the same through every host name."""
     pk, revision, links = key
     return version_etag(REPRESENTATION, pk, revision, *links)
+
+
+def current_etag(pk):
+    """The ETag of character `pk` as it is now (in the caller's transaction)."""
+    return etag(find_pk(pk))
