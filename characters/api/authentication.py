@@ -36,9 +36,11 @@ def is_token_user(user):
 
 def owner_filter(user):
     """The characters `user` may read: its own, and a token user's only while it is active."""
-    if not is_token_user(user):
-        return Q(owner=user)
-    condition = Q(**{f"owner__{api_settings.USER_ID_FIELD}": user.id})
+    return token_owner_filter(user.id) if is_token_user(user) else Q(owner=user)
+
+
+def token_owner_filter(user_id):
+    condition = Q(**{f"owner__{api_settings.USER_ID_FIELD}": user_id})
     if api_settings.CHECK_USER_IS_ACTIVE:
         condition &= Q(owner__is_active=True)
     return condition

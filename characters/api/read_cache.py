@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
 from characters.api import versions
-from characters.api.authentication import is_token_user, owner_filter
+from characters.api.authentication import is_token_user
 from characters.api.lru import ENTRY_OVERHEAD_BYTES, LRU
 from characters.models import CharacterType
 from oshara.http.conditional import evaluate_preconditions
@@ -60,25 +60,24 @@ class PrerenderedResponse(Response):
         return self.prerendered
 
 
-def cacheable(request):
-    """True when this read can be answered from the cache."""
+def cacheable_user_id(request):
+    """The token's user id when this read can be answered from the cache, else None."""
     if request.method not in ("GET", "HEAD"):
-        return False
+        return None
     renderer = getattr(request, "accepted_renderer", None)
     if type(renderer) is not JSONRenderer:
-        return False
+        return None
     if renderer.get_indent(request.accepted_media_type, {}) is not None:
-        return False
+        return None
     if not is_token_user(request.user):
-        return False
+        return None
     pk = get_user_model()._meta.pk
     if pk.attname != api_settings.USER_ID_FIELD:
-        return False
+        return None
     try:
-        pk.to_python(request.user.id)
+        return pk.to_python(request.user.id)
     except ValidationError:
-        return False
-    return True
+        return None
 
 
 def entry_key(request, key):
@@ -96,10 +95,9 @@ def store(request, key, data):
 def retrieve(view, request, build):
     """The character as `build()` (DRF's retrieve) renders it, with its ETag; a 304 when
     If-None-Match names it."""
-    fast = cacheable(request)
-    key = None
-    if fast:
-        key = versions.find_one(owner_filter(request.user), view.kwargs[view.lookup_field])
+    user_id = cacheable_user_id(request)
+    fast = user_id is not None
+    key = versions.find_one(user_id, view.kwargs[view.lookup_field]) if fast else None
     if key is None:
         fast = False
         instance = view.get_object()  # the usual 404 or 401
@@ -124,8 +122,9 @@ def list_page(view, request, build):
     """The list (or page) as `build()` (DRF's list) renders it, from cached bodies."""
     params = request.query_params
     character_type = params.get("character_type")
+    user_id = cacheable_user_id(request)
     if (
-        not cacheable(request)
+        user_id is None
         or not set(params) <= LIST_PARAMETERS
         or (character_type not in (None, "") and character_type not in CharacterType.values)
     ):
@@ -133,7 +132,7 @@ def list_page(view, request, build):
     paginator = view.paginator
     limit = paginator.get_limit(request) if paginator is not None else None
     offset = paginator.get_offset(request) if limit is not None else 0
-    keys, total = versions.find_page(owner_filter(request.user), character_type, limit, offset)
+    keys, total = versions.find_page(user_id, character_type, limit, offset)
     bodies = page_bodies(view, request, keys) if keys else None
     if bodies is None:  # empty, or a character went away meanwhile
         return build()
