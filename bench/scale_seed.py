@@ -29,7 +29,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import seed  # noqa: E402
-from characters.api import read_cache  # noqa: E402
+from characters.api import versions  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.selectors import characters_for_reading  # noqa: E402
 
@@ -150,15 +150,18 @@ def explain(sql, params):
 def explain_all():
     user = User.objects.get(email=seed.BENCH_EMAIL)
     slug = f"{seed.SLUG_PREFIX}{seed.CHARACTER_COUNT // 2:03d}"
-    sql = read_cache.statements()
-    page = sql["page_inner"] + sql["order"] + " LIMIT %s OFFSET %s"
+    one = versions.one_statement()
     plans = {
-        "read-cache key, one character (retrieve)": (sql["one"], [user.pk, True, slug]),
+        "read-cache key, one character (retrieve)": (
+            one.sql,
+            one.bind({versions.USER: user.pk, versions.SLUG: slug}),
+        ),
     }
     for offset in (0, 5000):
+        page = versions.page_statement(False, 20, offset)
         plans[f"read-cache keys, list limit=20 offset={offset}"] = (
-            sql["page_outer"].format(inner=page),
-            [user.pk, True, 20, offset],
+            page.sql,
+            page.bind({versions.USER: user.pk}),
         )
     queryset = characters_for_reading().filter(owner=user).without_api_key()[5000:5020]
     fallback, params = queryset.query.sql_with_params()

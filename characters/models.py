@@ -178,6 +178,8 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True)
     # The JSON text as first sent, so a replay is byte-for-byte the same.
     response_body = models.TextField(blank=True, default="")
+    # The ETag first sent: a replay answers with it, even after the character has changed.
+    response_etag = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -24,9 +24,12 @@ NOT_COPIED = {"id", "slug", "created_at", "updated_at", "llm_api_key", "image", 
 KEPT_ON_REPLACE = {"llm_api_key", "image", "voice_audio_file"}
 
 
-def character_create(*, handoff_targets=(), **fields):
-    """Save a new character and its handoff targets (characters, in order)."""
-    character = Character.objects.create(**fields)
+def character_create(character=None, *, handoff_targets=(), **fields):
+    """Save a new character and its handoff targets (characters, in order): the unsaved
+    `character` a form has filled in (the admin's), or one made of `fields`."""
+    if character is None:
+        character = Character(**fields)
+    character.save(force_insert=True)
     set_handoff_targets(character, handoff_targets)
     return character
 
@@ -63,9 +66,9 @@ def character_delete(character):
 
 
 def set_handoff_targets(character, targets):
-    """Replace the character's handoff list by `targets`, in that order."""
+    """Replace the character's handoff list by `targets`, in that order; returns the links."""
     HandoffTarget.objects.filter(source=character).delete()
-    HandoffTarget.objects.bulk_create(
+    return HandoffTarget.objects.bulk_create(
         HandoffTarget(source=character, target=target, position=position)
         for position, target in enumerate(targets)
     )

@@ -12,6 +12,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from oshara.http.idempotency import IdempotentCreateMixin
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "An error that is not about one field.",
@@ -105,8 +107,11 @@ IDEMPOTENCY_KEY = (
 
 
 class AutoSchema(BaseAutoSchema):
-    def _uses(self, mixin_name):
-        return any(cls.__name__ == mixin_name for cls in type(self.view).__mro__)
+    def _uses(self, feature):
+        """Whether the view takes conditional requests or Idempotency-Key (documented here)."""
+        if feature == "conditional":
+            return getattr(self.view, "conditional_requests", False)
+        return isinstance(self.view, IdempotentCreateMixin)
 
     def map_parsers(self):
         # Multipart is only needed to upload a file: a serializer without one takes JSON.
@@ -125,9 +130,9 @@ class AutoSchema(BaseAutoSchema):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
         names = []
-        if self._uses("ConcurrencyMixin") and action in CONDITIONAL_PARAMETERS:
+        if self._uses("conditional") and action in CONDITIONAL_PARAMETERS:
             names.append(CONDITIONAL_PARAMETERS[action])
-        if self._uses("IdempotentCreateMixin") and action == "create":
+        if self._uses("idempotent") and action == "create":
             names.append(IDEMPOTENCY_KEY)
         for name, *pattern, description in names:
             schema = {"type": "string", **({"pattern": pattern[0]} if pattern else {})}
@@ -140,7 +145,7 @@ class AutoSchema(BaseAutoSchema):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         action = getattr(self.view, "action", None)
         if (
-            self._uses("ConcurrencyMixin")
+            self._uses("conditional")
             and str(status_code).startswith("2")
             and self.method != "DELETE"
             and action != "list"
@@ -150,7 +155,7 @@ class AutoSchema(BaseAutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        if self._uses("ConcurrencyMixin") and getattr(self.view, "action", None) == "retrieve":
+        if self._uses("conditional") and getattr(self.view, "action", None) == "retrieve":
             responses.setdefault(
                 "304", {"description": "Not Modified: the If-None-Match ETag is current."}
             )
@@ -180,9 +185,9 @@ class AutoSchema(BaseAutoSchema):
         if "{" in self.path:
             codes.append("404")
         action = getattr(self.view, "action", None)
-        if self._uses("ConcurrencyMixin") and action in ("update", "partial_update", "destroy"):
+        if self._uses("conditional") and action in ("update", "partial_update", "destroy"):
             codes += ["409", "412"]
-        if self._uses("IdempotentCreateMixin") and action == "create":
+        if self._uses("idempotent") and action == "create":
             codes += ["409", "422"]
         if has_body:
             codes += ["413", "415"]

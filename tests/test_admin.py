@@ -14,7 +14,13 @@ from PIL import Image
 
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
-from tests.helpers import PASSWORD, change_url, form_payload, handoff_payload
+from tests.helpers import (
+    PASSWORD,
+    change_url,
+    form_payload,
+    handoff_payload,
+    stored_files,
+)
 from tests.reference import SALES_AGENT
 
 SECRET = "sk-admin-test-secret-4f1c9a"
@@ -657,3 +663,30 @@ def test_admin_tools_get_the_apis_validation(admin_client, character):
     assert "tools" in response.context["adminform"].form.errors
     character.refresh_from_db()
     assert character.tools == []
+
+
+def test_an_upload_replaced_in_the_admin_leaves_no_orphan(
+    admin_client, character, settings, django_capture_on_commit_callbacks
+):
+    # The change form saves through characters.services, as the API does.
+    character.image = png_upload("old.png")
+    character.save()
+    payload = form_payload(admin_client.get(change_url(character)))
+    payload["image"] = png_upload("new.png")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(change_url(character), payload).status_code == 302
+    character.refresh_from_db()
+    assert stored_files(settings.MEDIA_ROOT) == [character.image.name]
+    assert "new" in character.image.name
+
+
+def test_an_admin_delete_removes_the_uploads(
+    admin_client, character, settings, django_capture_on_commit_callbacks
+):
+    character.image = png_upload()
+    character.save()
+    delete_url = reverse("admin:characters_character_delete", args=[character.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Character.objects.filter(pk=character.pk).exists()
+    assert stored_files(settings.MEDIA_ROOT) == []

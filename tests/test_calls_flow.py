@@ -8,6 +8,7 @@ database are checked for each one.
 import logging
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import reverse
 from livekit.api import TokenVerifier
@@ -104,7 +105,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
     }
     # ...nor the admin pages of the session and its character.
     client.force_login(make_user(is_staff=True, is_superuser=True))
-    session_admin = reverse("admin:calls_callsession_change", args=[session_id])
+    session_admin = reverse("admin:calls_callsession_change", args=[quote(session_id)])
     character_pk = CallSession.objects.get(pk=session_id).character_id
     for name, url in {
         "session changelist": reverse("admin:calls_callsession_changelist"),

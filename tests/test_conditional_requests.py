@@ -3,6 +3,7 @@
 import pytest
 
 from characters.models import Character
+from tests.helpers import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,54 @@ def test_without_if_match_writes_work_as_before(auth_client, character):
 def test_if_match_on_someone_elses_character_is_404(other_client, character):
     response = other_client.patch(detail(character.slug), {"name": "X"}, HTTP_IF_MATCH="*")
     assert response.status_code == 404
+
+
+def test_the_etag_is_the_same_through_every_host_name(auth_client, character, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com", "eu.example.com", "testserver"]
+    upload = auth_client.patch(detail(character.slug), {"image": png_upload()}, format="multipart")
+    assert upload.status_code == 200
+    through_a = auth_client.get(detail(character.slug), headers={"Host": "api.example.com"})
+    through_b = auth_client.get(detail(character.slug), headers={"Host": "eu.example.com"})
+    # The bodies differ (absolute image URLs), the version does not.
+    assert through_a.json()["image"] != through_b.json()["image"]
+    assert through_a["ETag"] == through_b["ETag"] == upload["ETag"]
+    patched = auth_client.patch(
+        detail(character.slug),
+        {"name": "Through B"},
+        headers={"Host": "eu.example.com", "If-Match": through_a["ETag"]},
+    )
+    assert patched.status_code == 200
+    assert patched["ETag"] == etag_of(auth_client, character.slug)
+
+
+@pytest.mark.parametrize("tag", ["current", "*"])
+def test_if_none_match_on_a_write_that_matches_is_412(auth_client, character, tag):
+    etag = etag_of(auth_client, character.slug) if tag == "current" else tag
+    response = auth_client.patch(detail(character.slug), {"name": "X"}, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 412  # RFC 9110 13.1.2: only GET and HEAD answer 304
+    assert auth_client.delete(detail(character.slug), HTTP_IF_NONE_MATCH=etag).status_code == 412
+    character.refresh_from_db()
+    assert character.name == "Support Bot"
+
+
+def test_if_match_is_evaluated_before_if_none_match(auth_client, character):
+    etag = etag_of(auth_client, character.slug)
+    # A failed If-Match wins over a matching If-None-Match (RFC 9110 13.2.2).
+    stale = auth_client.get(
+        detail(character.slug), HTTP_IF_MATCH='"stale"', HTTP_IF_NONE_MATCH=etag
+    )
+    assert stale.status_code == 412
+    both = auth_client.get(detail(character.slug), HTTP_IF_MATCH=etag, HTTP_IF_NONE_MATCH=etag)
+    assert both.status_code == 304
+
+
+def test_date_conditions_are_ignored(auth_client, character):
+    # The representation changes with other rows too (targets, documents): it has no honest
+    # modification date, so If-(Un)Modified-Since are ignored, as RFC 9110 asks.
+    old = "Sat, 01 Jan 2000 00:00:00 GMT"
+    response = auth_client.patch(
+        detail(character.slug), {"name": "Dated"}, HTTP_IF_UNMODIFIED_SINCE=old
+    )
+    assert response.status_code == 200
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert auth_client.get(detail(character.slug), HTTP_IF_MODIFIED_SINCE=future).status_code == 200

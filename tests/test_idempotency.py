@@ -38,8 +38,11 @@ def test_replay_ignores_json_key_order(auth_client):
 
 def test_replay_returns_the_original_even_after_a_change(auth_client):
     first = post(auth_client)
-    auth_client.patch(f"{URL}support-bot/", {"name": "Renamed"})
-    assert post(auth_client).json() == first.json()
+    renamed = auth_client.patch(f"{URL}support-bot/", {"name": "Renamed"})
+    replayed = post(auth_client)
+    assert replayed.json() == first.json()
+    # The ETag first sent, not the character's current one.
+    assert replayed["ETag"] == first["ETag"] != renamed["ETag"]
 
 
 def test_same_key_with_a_different_body_is_422(auth_client):

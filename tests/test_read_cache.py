@@ -129,6 +129,23 @@ def test_a_hit_runs_exactly_one_query(auth_client, agents, path):
     assert len(statements(captured)) == 1
 
 
+def test_a_hit_stays_one_query_whatever_the_links_and_page_size(
+    auth_client, user, agents, make_character
+):
+    def hit_statements(path):
+        auth_client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            assert auth_client.get(path).status_code == 200
+        return len(statements(captured))
+
+    few = [hit_statements(path) for path in (detail("sales"), LIST, f"{LIST}?limit=3")]
+    for number in range(6):
+        extra = make_character(user, slug=f"extra-{number}")
+        HandoffTarget.objects.create(source=agents["sales"], target=extra, position=number + 1)
+    many = [hit_statements(path) for path in (detail("sales"), LIST, f"{LIST}?limit=8")]
+    assert many == few == [1, 1, 1]
+
+
 def test_if_none_match_is_honoured_from_the_cache(auth_client, agents):
     etag = auth_client.get(detail("sales"))["ETag"]
     cached = auth_client.get(detail("sales"), headers={"If-None-Match": etag})
@@ -162,11 +179,11 @@ def test_the_cache_is_bounded_in_bytes():
     bound, body = 10_000, b"x" * 1000
     lru = read_cache.LRU(bound)
     for number in range(100):
-        lru.put(number, (body, '"etag"'))
+        lru.put(number, body)
     assert lru.size_bytes <= bound
     assert len(lru) == bound // (len(body) + read_cache.ENTRY_OVERHEAD_BYTES)
     assert lru.get(99) is not None and lru.get(0) is None  # the least recently used went
-    lru.put("huge", (b"x" * bound, '"etag"'))
+    lru.put("huge", b"x" * bound)
     assert lru.get("huge") is None and lru.size_bytes <= bound
 
 

@@ -5,6 +5,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.http import JsonResponse
 from django.utils.html import format_html
 
+from characters import services
 from characters.admin.forms import (
     CharacterAdminForm,
     HandoffTargetAutocomplete,
@@ -13,7 +14,6 @@ from characters.admin.forms import (
 )
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
-from characters.services import duplicate_character
 from knowledge.models import Document
 
 
@@ -159,6 +159,30 @@ class CharacterAdmin(admin.ModelAdmin):
             )
         )
 
+    # -- writes go through characters.services, as the API's do ----------------------------
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            services.character_create(obj)
+            return
+        # The form has put its values on obj: hand them to the service as a change of the
+        # stored character, so that a replaced upload is removed once the save commits.
+        model_fields = {field.name: field for field in Character._meta.concrete_fields}
+        fields = {}
+        for name in form.changed_data:
+            if name in model_fields and name in form.initial:
+                attname = model_fields[name].attname
+                fields[attname] = getattr(obj, attname)
+                setattr(obj, attname, form.initial[name])
+        services.character_update(obj, fields)
+
+    def delete_model(self, request, obj):
+        services.character_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for character in queryset:
+            services.character_delete(character)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
@@ -209,7 +233,7 @@ class CharacterAdmin(admin.ModelAdmin):
         )
         slugs = []
         for source in sources:
-            duplicate = duplicate_character(source, with_key=with_key)
+            duplicate = services.duplicate_character(source, with_key=with_key)
             self.log_addition(request, duplicate, f"Duplicated from {source.slug}.")
             slugs.append(duplicate.slug)
         self.message_user(

@@ -5,8 +5,8 @@ import json
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Value, When
 
+from characters import services
 from characters.models import Character, HandoffTarget
 from characters.schemas.appearance import validate_widget_appearance
 from characters.validators import (
@@ -114,7 +114,7 @@ class HandoffTargetAutocomplete(AutocompleteSelect):
 
 class HandoffTargetFormSet(forms.BaseInlineFormSet):
     """The API's handoff rules: the owner's own characters, not itself, no duplicates.
-    Order is the position column (blank = at the end), renumbered 0..n-1 on save."""
+    Order is the position column (blank = at the end), numbered 0..n-1 on save."""
 
     def clean(self):
         super().clean()
@@ -139,25 +139,26 @@ class HandoffTargetFormSet(forms.BaseInlineFormSet):
         return
 
     def save(self, commit=True):
-        saved = super().save(commit)
-        if commit:
-            self.renumber()
-        return saved
+        """Through the service every caller uses: the list replaced as a whole, in order."""
+        before = {link.target_id: link for link in self.get_queryset()}
+        links = services.set_handoff_targets(self.instance, self.ordered_targets())
+        kept = {link.target_id for link in links}
+        # What the admin's history records.
+        self.new_objects = [link for link in links if link.target_id not in before]
+        self.deleted_objects = [link for pk, link in before.items() if pk not in kept]
+        self.changed_objects = []
+        return links
 
-    def renumber(self):
+    def ordered_targets(self):
+        """The targets kept, by position (blank = at the end), then by row."""
         kept = [
-            (form.cleaned_data.get("position"), index, form.instance.pk)
+            (form.cleaned_data.get("position"), index, form.cleaned_data["target"])
             for index, form in enumerate(self.forms)
             if form.cleaned_data
             and not form.cleaned_data.get("DELETE")
-            and form.instance.pk is not None
+            and form.cleaned_data.get("target") is not None
         ]
-        kept.sort(key=lambda item: (item[0], item[1]))
-        positions = {pk: position for position, (_, _, pk) in enumerate(kept)}
-        if positions:
-            HandoffTarget.objects.filter(pk__in=positions).update(
-                position=Case(*(When(pk=pk, then=Value(p)) for pk, p in positions.items()))
-            )
+        return [target for _, _, target in sorted(kept, key=lambda item: item[:2])]
 
 
 class HandoffTargetForm(forms.ModelForm):

@@ -1,5 +1,8 @@
 """The /api/ai-characters/ endpoints."""
 
+from functools import partial
+
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -7,14 +10,15 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
 from characters import services
-from characters.api.authentication import deferred_for_reads, owner_filter, verify
-from characters.api.concurrency import ConcurrencyMixin
+from characters.api import read_cache, versions
+from characters.api.authentication import authenticators_for, owner_filter, verify
+from characters.api.concurrency import integrity_error, one_transaction_per_write
 from characters.api.pagination import HeaderLimitOffsetPagination
-from characters.api.read_cache import ReadCacheMixin
 from characters.api.serializers import CharacterSerializer
 from characters.models import CharacterType, IdempotencyKey
 from characters.selectors import characters_for_reading
 from characters.validators import SLUG_PATTERN
+from oshara.http.conditional import Conflict, evaluate_preconditions
 from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
 
@@ -63,29 +67,38 @@ LIST_PARAMETERS = [
     destroy=extend_schema(summary="Delete a character"),
 )
 @extend_schema(tags=["characters"])
-class CharacterViewSet(
-    IdempotentCreateMixin, ReadCacheMixin, ConcurrencyMixin, viewsets.ModelViewSet
-):
-    """The caller's own characters, addressed by slug (ETags, Idempotency-Key and cached reads:
-    see the mixins)."""
+class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """The caller's own characters, addressed by slug: one transaction and a row lock per
+    write, ETags naming the version (If-Match checked under the lock), Idempotency-Key on
+    create (the mixin wraps create()), and reads answered from the read cache."""
 
     serializer_class = CharacterSerializer
     idempotency_key_model = IdempotencyKey
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     pagination_class = HeaderLimitOffsetPagination
+    # ETag on reads and writes, If-None-Match/If-Match honoured (the schema documents them).
+    conditional_requests = True
+    # The version of the character a write leaves, sent as the response's ETag.
+    etag = None
 
-    def initialize_request(self, request, *args, **kwargs):
-        drf_request = super().initialize_request(request, *args, **kwargs)
-        drf_request.authenticators = deferred_for_reads(request, drf_request.authenticators)
-        return drf_request
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return one_transaction_per_write(super().as_view(*args, **kwargs))
+
+    def get_authenticators(self):
+        authenticators = super().get_authenticators()
+        if getattr(self, "swagger_fake_view", False):  # the schema shows SimpleJWT's scheme
+            return authenticators
+        # Reads check the token's user in their own query (authentication.py).
+        return authenticators_for(self.request, authenticators)
 
     def get_queryset(self):
-        # Relations arrive in 2 queries whatever the number of characters (see selectors.py);
-        # on reads the owner check doubles as the token user's check (see authentication.py).
-        user = self.request.user
-        queryset = characters_for_reading().filter(owner_filter(user))
-        queryset = queryset.on_empty(lambda: verify(user))
+        # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
+        queryset = characters_for_reading().filter(owner_filter(self.request.user))
+        queryset = queryset.on_empty(lambda: verify(self.request))
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            return services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         if self.action in ("list", "retrieve"):
             queryset = queryset.without_api_key()
         if self.action == "list":
@@ -108,8 +121,48 @@ class CharacterViewSet(
             queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
         return queryset
 
+    def get_object(self):
+        # Fetched (and, for a write, locked) once per request, then reused by DRF's actions;
+        # a write's preconditions are checked against the locked row's current version.
+        if "object" not in self.__dict__:
+            self.object = super().get_object()
+            if self.request.method in ("PUT", "PATCH", "DELETE"):
+                evaluate_preconditions(self.request, versions.current_etag(self.object.pk))
+        return self.object
+
+    # The one action override: reads answered from the read cache (read_cache.py), which
+    # falls back to DRF's own list and retrieve.
+
+    def list(self, request, *args, **kwargs):
+        return read_cache.list_page(self, request, partial(super().list, request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        build = partial(super().retrieve, request, *args, **kwargs)
+        return read_cache.retrieve(self, request, build)
+
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        try:
+            with transaction.atomic():  # a savepoint, so the cause can still be looked up
+                serializer.save(owner=self.request.user)
+        except IntegrityError as exc:
+            raise integrity_error(self.request) from exc
+        self.etag = versions.current_etag(serializer.instance.pk)
+
+    def get_success_headers(self, data):
+        # create()'s headers: the ETag is in the response the Idempotency-Key stores.
+        return {"ETag": self.etag}
+
+    def perform_update(self, serializer):
+        try:
+            serializer.save()
+        except IntegrityError as exc:
+            raise Conflict() from exc
+        self.etag = versions.current_etag(serializer.instance.pk)
 
     def perform_destroy(self, instance):
         services.character_delete(instance)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self.etag is not None and 200 <= response.status_code < 300 and "ETag" not in response:
+            response["ETag"] = self.etag
+        return super().finalize_response(request, response, *args, **kwargs)

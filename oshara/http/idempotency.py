@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from oshara.http.conditional import Conflict, representation_etag
+from oshara.http.conditional import Conflict
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -64,7 +64,9 @@ def replay(record, fingerprint):
     if record.response_status is None:
         raise Conflict("A request with this Idempotency-Key is still being processed.")
     body = json.loads(record.response_body)  # keeps the key order of the stored text
-    headers = {"Idempotent-Replayed": "true", "ETag": representation_etag(body)}
+    headers = {"Idempotent-Replayed": "true"}
+    if record.response_etag:
+        headers["ETag"] = record.response_etag  # the one first sent, even if changed since
     return Response(body, status=record.response_status, headers=headers)
 
 
@@ -72,7 +74,8 @@ class IdempotentCreateMixin:
     """Wraps create(): the first response to a key is stored and replayed for repeats.
 
     `idempotency_key_model` is the view's model of stored keys (user, key, request_fingerprint,
-    response_status, response_body), so this module needs no app's models.
+    response_status, response_body, response_etag), so this module needs no app's models.
+    The view's create() must return the response with its ETag set.
     """
 
     idempotency_key_model = None
@@ -106,5 +109,6 @@ class IdempotentCreateMixin:
         response = super().create(request, *args, **kwargs)
         record.response_status = response.status_code
         record.response_body = JSONRenderer().render(response.data).decode()
-        record.save(update_fields=["response_status", "response_body"])
+        record.response_etag = response.get("ETag", "")
+        record.save(update_fields=["response_status", "response_body", "response_etag"])
         return response
