@@ -115,6 +115,17 @@ class CharacterSerializer(
         max_length=LLM_API_KEY_MAX_LENGTH,
     )
     has_llm_api_key = serializers.BooleanField(read_only=True)
+    kb_query_url = StrictCharField(
+        required=False, allow_blank=True, max_length=500, validators=[validate_http_url]
+    )
+    kb_query_api_key = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=LLM_API_KEY_MAX_LENGTH,
+    )
+    has_kb_query_api_key = serializers.BooleanField(read_only=True)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
     documents = DocumentSerializer(many=True, read_only=True)
@@ -142,6 +153,10 @@ class CharacterSerializer(
             "has_llm_api_key",
             "tools",
             "mcp_servers",
+            "kb_query_url",
+            "kb_query_api_key",
+            "has_kb_query_api_key",
+            "is_active",
             "documents",
             "created_at",
             "updated_at",
