@@ -24,6 +24,7 @@ from characters.validators import (
 from knowledge.serializers import DocumentSerializer
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
+    StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
@@ -36,6 +37,7 @@ MULTIPART_JSON_FIELDS = (
     "widget_appearance",
     "tools",
     "mcp_servers",
+    "is_active",
 )
 
 
@@ -126,6 +128,8 @@ class CharacterSerializer(
         max_length=LLM_API_KEY_MAX_LENGTH,
     )
     has_kb_query_api_key = serializers.BooleanField(read_only=True)
+    # JSON true/false (JSON text `true`/`false` in a multipart request).
+    is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
     documents = DocumentSerializer(many=True, read_only=True)
