@@ -1,15 +1,12 @@
 """GET /api/agents/{slug}/appearance/: the widget's public, Origin-gated, cached fetch."""
 
-import io
 import os
 import uuid
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.forms import modelform_factory
 from django.test import Client
-from PIL import Image
 
 from characters.models import Character
 from characters.widget import cache as appearance_cache
