@@ -64,3 +64,9 @@ def without_keys(queryset):
 def characters_for_reading():
     """The characters with their handoff links and documents, 2 queries for any number."""
     return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, "documents")
+
+
+def public_characters():
+    """What the public endpoints (the widget's fetch, and later session start and form
+    submission) may serve: active characters only, so an inactive slug is their 404."""
+    return Character.objects.filter(is_active=True)

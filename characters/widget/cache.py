@@ -20,7 +20,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 
-from characters.models import Character
+from characters.selectors import public_characters
 from characters.widget import defaults as appearance
 from characters.widget.origins import allowed_origin_set
 
@@ -92,7 +92,7 @@ def fill(slug, token):
 def build_entry(slug, token):
     # An inactive character is cached as unknown: the widget sees the same 404. Its signal
     # invalidates the entry when it is switched back on.
-    character = Character.objects.only(*PUBLIC_FIELDS).filter(slug=slug, is_active=True).first()
+    character = public_characters().only(*PUBLIC_FIELDS).filter(slug=slug).first()
     if character is None:
         return (token, None, None)
     payload = appearance.merged_appearance(character.widget_appearance)
