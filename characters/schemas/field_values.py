@@ -1,12 +1,11 @@
 """Values of a form field's type: its `min`/`max` bounds and its `default_value` (pre-fill).
 
-Both are checked against the field's type here, so the widget never pre-fills a value its
-own input would refuse.
+Both are checked against the field's type here, so the widget does not pre-fill a value of
+the wrong type, outside its bounds or not among its options (`pattern`: see text_problem).
 """
 
 import datetime
 import math
-import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -77,19 +76,22 @@ def default_value_problem(field, option_values, bounds):
         return checked(validate_email, value, "Enter a valid e-mail address.")
     if field_type == "url":
         return checked(validate_url, value, "Enter a valid URL.")
-    return text_problem(field, value, bounds)
+    return text_problem(value, bounds)
 
 
-def text_problem(field, value, bounds):
-    """text, textarea, tel: "" is no pre-fill; otherwise its length and pattern apply."""
+def text_problem(value, bounds):
+    """text, textarea, tel: "" is no pre-fill; otherwise its min/max length applies.
+
+    `pattern` is not run here: an owner's regular expression can backtrack catastrophically
+    (Python's re has no timeout), and a request thread must not be held by one; the widget's
+    input applies it in the browser.
+    """
     if value == "":
         return None
     if "min" in bounds and len(value) < bounds["min"]:
         return f"Ensure this value has at least {bounds['min']} characters (min)."
     if "max" in bounds and len(value) > bounds["max"]:
         return f"Ensure this value has at most {bounds['max']} characters (max)."
-    if "pattern" in field and not re.fullmatch(field["pattern"], value):
-        return "The value does not match the field's pattern."
     return None
 
 
