@@ -578,6 +578,9 @@ def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_
     for copy in (first, second):
         assert copy.owner == full_character.owner
         assert copy.llm_api_key is None
+        assert copy.kb_query_api_key is None
+        assert copy.kb_query_url == full_character.kb_query_url
+        assert copy.tools == full_character.tools
         assert copy.system_prompt == full_character.system_prompt
         assert copy.allowed_origins == full_character.allowed_origins
         assert copy.widget_appearance == full_character.widget_appearance
@@ -593,7 +596,8 @@ def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_
 def test_duplicate_with_key_copies_the_key(admin_client, full_character):
     response = run_action(admin_client, "duplicate_selected_with_key", full_character)
     assert response.status_code == 302
-    assert Character.objects.get(slug="sales-agent-copy").llm_api_key == SECRET
+    copy = Character.objects.get(slug="sales-agent-copy")
+    assert (copy.llm_api_key, copy.kb_query_api_key) == (SECRET, KB_SECRET)
 
 
 def test_duplicate_keeps_long_slugs_within_the_limit(admin_client, make_character, user):
@@ -615,6 +619,9 @@ def test_export_gives_the_apis_representation_without_keys(
     assert exported == [from_api]
     assert "llm_api_key" not in exported[0]
     assert exported[0]["has_llm_api_key"] is True
+    assert KB_SECRET not in response.content.decode()
+    assert "kb_query_api_key" not in exported[0]
+    assert exported[0]["has_kb_query_api_key"] is True
 
 
 # --- tools and MCP servers ---------------------------------------------------------------------
