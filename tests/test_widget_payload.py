@@ -246,3 +246,15 @@ def test_is_active_takes_only_a_boolean(auth_client, value):
     response = auth_client.post(API, {**SUPPORT_BOT, "is_active": value})
     assert response.status_code == 400
     assert set(response.json()) == {"is_active"}
+
+
+@pytest.mark.django_db
+def test_is_active_in_a_multipart_request_is_json_text(auth_client):
+    auth_client.post(API, SUPPORT_BOT)
+    url = f"{API}support-bot/"
+    response = auth_client.patch(url, {"is_active": "false"}, format="multipart")
+    assert response.status_code == 200, response.json()
+    assert response.json()["is_active"] is False
+    refused = auth_client.patch(url, {"is_active": "off"}, format="multipart")
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"is_active"}
