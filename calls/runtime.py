@@ -4,6 +4,9 @@ This and the LiveKit token are the only places a stored secret leaves the servic
 of the body is one line of `build_runtime`, so a new character field is one line here.
 """
 
+from django.conf import settings
+from django.urls import reverse
+
 from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
 from characters.widget.defaults import merged_appearance
@@ -16,6 +19,7 @@ def build_runtime(session, request):
     overrides = session.overrides
     appearance = merged_appearance(character.widget_appearance)
     servers = mcp_servers(character.mcp_servers, session.mcp_headers)
+    kb = kb_query(character, request)
     return {
         "session_id": session.id,
         "character_slug": character.slug,
@@ -33,8 +37,10 @@ def build_runtime(session, request):
         "voice_model": overrides.get("voice_model", ""),
         "voice": voice(character, overrides, request),
         "background_audio": character.background_audio,
-        "tools": tools(character.tools, servers),
+        "tools": tools(character.tools, servers, {**kb, "slug": character.slug}),
         "mcp_servers": servers,
+        "kb_query_url": kb["url"],
+        "kb_query_api_key": kb["api_key"],
         "handoff_targets": [
             {"slug": target.slug, "name": target.name}
             for target in character.ordered_handoff_targets
@@ -75,14 +81,29 @@ def mcp_servers(stored, session_headers):
     return servers
 
 
-def tools(stored, servers):
-    """The stored tools with real header values; MCP tools of inactive servers left out."""
+def kb_query(character, request):
+    """Where the character's `kb` tools search: its own URL and key, or (kb_query_url empty)
+    this service's query endpoint with the worker's KB_QUERY_API_KEY."""
+    if character.kb_query_url:
+        return {"url": character.kb_query_url, "api_key": character.kb_query_api_key or ""}
+    return {
+        "url": request.build_absolute_uri(reverse("knowledge-query")),
+        "api_key": settings.KB_QUERY_API_KEY,
+    }
+
+
+def tools(stored, servers, kb_config):
+    """The stored tools with real header values; MCP tools of inactive servers left out; a
+    `kb` tool is told where to search (URL, X-API-Key and the character's slug)."""
     active = {server["name"] for server in servers}
-    return [
-        tool
-        for tool in stored
-        if tool.get("kind") != "mcp" or tool.get("config", {}).get("server_name") in active
-    ]
+    runnable = []
+    for tool in stored:
+        if tool.get("kind") == "mcp" and tool.get("config", {}).get("server_name") not in active:
+            continue
+        if tool.get("kind") == "kb":
+            tool = {**tool, "config": kb_config}
+        runnable.append(tool)
+    return runnable
 
 
 def form_tools(stored_appearance, forms):

@@ -5,7 +5,7 @@ from django.db.models import Count, Sum
 
 from calls.models import CallSession
 from calls.services import USAGE_FIELDS
-from characters.models import Character
+from characters.selectors import public_characters
 
 SESSION_START_FIELDS = (
     "id",
@@ -20,7 +20,7 @@ SESSION_START_FIELDS = (
 
 def startable_character(slug):
     """The active character with this slug (only what session start needs), or None."""
-    return Character.objects.only(*SESSION_START_FIELDS).filter(slug=slug, is_active=True).first()
+    return public_characters().only(*SESSION_START_FIELDS).filter(slug=slug).first()
 
 
 def session_for_worker(session_id):

@@ -30,6 +30,10 @@ class LLMProvider(models.TextChoices):
     OPENAI = "openai", "OpenAI"
 
 
+# Secrets a client writes and never reads back: has_<name> says whether one is stored.
+WRITE_ONLY_KEYS = ("llm_api_key", "kb_query_api_key")
+
+
 class CharacterQuerySet(models.QuerySet):
     def update(self, **kwargs):
         # A bulk update changes what the rows show: they get a new revision too, so no caller
@@ -87,6 +91,13 @@ class Character(models.Model):
     )
     llm_model = models.CharField(max_length=100, default="gpt-4o-mini")
     llm_api_key = EncryptedTextField(blank=True, default=None)
+    # Where the character's `kb` tools search; "" means this service's own query endpoint.
+    kb_query_url = models.URLField(
+        max_length=500, blank=True, default="", validators=[validators.validate_http_url]
+    )
+    kb_query_api_key = EncryptedTextField(blank=True, default=None)
+    # An inactive character is a 404 on every public endpoint; its owner still manages it.
+    is_active = models.BooleanField(default=True)
     # Encrypted whole: their header values are credentials (see characters/integrations.py).
     tools = ToolsField(default=list, blank=True, validators=[integrations.validate_tools])
     mcp_servers = McpServersField(
@@ -133,12 +144,20 @@ class Character(models.Model):
             self.allowed_origins = validators.dedupe(self.allowed_origins)
         integrations.clean_tool_integrations(self)
 
+    def has_key(self, name):
+        """Whether the write-only key `name` is set. Reads that defer the ciphertext annotate
+        `<name>_is_set` instead (characters/selectors.py), so nothing is decrypted."""
+        if name not in self.__dict__ and f"{name}_is_set" in self.__dict__:
+            return self.__dict__[f"{name}_is_set"]
+        return bool(getattr(self, name))
+
     @property
     def has_llm_api_key(self):
-        # Reads that defer the ciphertext annotate this instead (characters/selectors.py).
-        if "llm_api_key" not in self.__dict__ and "llm_api_key_is_set" in self.__dict__:
-            return self.llm_api_key_is_set
-        return bool(self.llm_api_key)
+        return self.has_key("llm_api_key")
+
+    @property
+    def has_kb_query_api_key(self):
+        return self.has_key("kb_query_api_key")
 
     @property
     def ordered_handoff_targets(self):

@@ -3,7 +3,7 @@ number of characters), the key's ciphertext left unread on reads that never show
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from characters.models import Character, CharacterQuerySet, HandoffTarget
+from characters.models import WRITE_ONLY_KEYS, Character, CharacterQuerySet, HandoffTarget
 
 # What the representation shows of each handoff link: its order and the target's slug, name.
 HANDOFF_LINKS = Prefetch(
@@ -43,17 +43,30 @@ class CharacterReadQuerySet(CharacterQuerySet):
         return count
 
     def without_api_key(self):
-        """Skip reading (and decrypting) llm_api_key; has_llm_api_key comes from IS NOT NULL.
+        return without_keys(self)
 
-        The field stores an empty key as NULL, so "not null" is exactly "has a key".
-        """
-        return self.defer("llm_api_key").annotate(
-            llm_api_key_is_set=ExpressionWrapper(
-                Q(llm_api_key__isnull=False), output_field=BooleanField()
+
+def without_keys(queryset):
+    """Skip reading (and decrypting) the write-only keys; has_<key> comes from IS NOT NULL.
+
+    The fields store an empty key as NULL, so "not null" is exactly "has a key".
+    """
+    return queryset.defer(*WRITE_ONLY_KEYS).annotate(
+        **{
+            f"{name}_is_set": ExpressionWrapper(
+                Q(**{f"{name}__isnull": False}), output_field=BooleanField()
             )
-        )
+            for name in WRITE_ONLY_KEYS
+        }
+    )
 
 
 def characters_for_reading():
     """The characters with their handoff links and documents, 2 queries for any number."""
     return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, "documents")
+
+
+def public_characters():
+    """What the public endpoints (the widget's fetch, and later session start and form
+    submission) may serve: active characters only, so an inactive slug is their 404."""
+    return Character.objects.filter(is_active=True)

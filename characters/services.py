@@ -12,16 +12,17 @@ from pathlib import PurePath
 from django.core.files import File
 from django.db import connections
 
-from characters.models import Character, HandoffTarget
+from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
 from characters.signals import delete_file_on_commit
 
 SLUG_MAX_LENGTH = Character._meta.get_field("slug").max_length
-# Never copied field by field: identity, timestamps, the key (opt-in) and the files (copied).
-NOT_COPIED = {"id", "slug", "created_at", "updated_at", "llm_api_key", "image", "voice_audio_file"}
+# Never copied field by field: identity, timestamps, the keys (opt-in) and the files (copied).
+NOT_COPIED = {"id", "slug", "created_at", "updated_at", "image", "voice_audio_file"}
+NOT_COPIED |= set(WRITE_ONLY_KEYS)
 
 
 # A client cannot round-trip these, so a replacing update keeps them unless they are sent.
-KEPT_ON_REPLACE = {"llm_api_key", "image", "voice_audio_file"}
+KEPT_ON_REPLACE = {"image", "voice_audio_file", *WRITE_ONLY_KEYS}
 
 
 def character_create(character=None, *, handoff_targets=(), **fields):
@@ -102,7 +103,8 @@ def duplicate_character(source, with_key=False):
         if field.name not in NOT_COPIED:
             setattr(duplicate, field.attname, copy.deepcopy(getattr(source, field.attname)))
     if with_key:
-        duplicate.llm_api_key = source.llm_api_key
+        for name in WRITE_ONLY_KEYS:
+            setattr(duplicate, name, getattr(source, name))
     for name in ("image", "voice_audio_file"):
         original = getattr(source, name)
         if original:

@@ -287,7 +287,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oshara.schema.postprocess_multipart_forms",
-        "characters.api.openapi.add_widget_appearance_path",
+        "characters.widget.openapi.add_widget_appearance_path",
         # After the others: the rules the served schema adds (see oshara/schema_rules.py).
         "oshara.schema_rules.describe_request_rules",
         "oshara.schema_rules.require_response_fields",

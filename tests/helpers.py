@@ -171,12 +171,12 @@ def new_secret():
     return f"sk-test-{secrets.token_hex(16)}"
 
 
-def raw_column(character):
-    """The llm_api_key column exactly as the database holds it."""
+def raw_column(character, column="llm_api_key"):
+    """An encrypted column exactly as the database holds it."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote('llm_api_key')} FROM {quote(Character._meta.db_table)} "
+            f"SELECT {quote(column)} FROM {quote(Character._meta.db_table)} "
             f"WHERE {quote('id')} = %s",
             [character.pk],
         )

@@ -24,6 +24,7 @@ from tests.helpers import (
 from tests.reference import SALES_AGENT
 
 SECRET = "sk-admin-test-secret-4f1c9a"
+KB_SECRET = "kb-admin-test-secret-77e0d2"
 CHANGELIST = reverse("admin:characters_character_changelist")
 ADD = reverse("admin:characters_character_add")
 
@@ -44,9 +45,9 @@ def wav_upload(name="voice.wav"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
 
 
-def stored_ciphertext(character):
+def stored_ciphertext(character, column="llm_api_key"):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT llm_api_key FROM characters_character WHERE id = %s", [character.pk])
+        cursor.execute(f"SELECT {column} FROM characters_character WHERE id = %s", [character.pk])
         return cursor.fetchone()[0]
 
 
@@ -72,6 +73,12 @@ def full_character(make_character, user):
         tts_model="chatterbox-en-v1",
         llm_model="gpt-4o",
         llm_api_key=SECRET,
+        kb_query_url="https://kb.acme.com/search",
+        kb_query_api_key=KB_SECRET,
+        tools=[
+            {"name": "search_docs", "kind": "kb", "config": {}},
+            {"name": "show_offer", "kind": "client_event", "config": {"topic": "acme.offer"}},
+        ],
     )
     HandoffTarget.objects.create(source=character, target=target, position=0)
     Document.objects.create(
@@ -243,6 +250,8 @@ def test_changelist_query_count_does_not_grow(
 def test_key_never_appears_in_admin_html(admin_client, full_character):
     ciphertext = stored_ciphertext(full_character)
     assert ciphertext and SECRET not in ciphertext
+    kb_ciphertext = stored_ciphertext(full_character, "kb_query_api_key")
+    assert kb_ciphertext and KB_SECRET not in kb_ciphertext
     change = admin_client.get(change_url(full_character))
     admin_client.post(change_url(full_character), form_payload(change))  # a logged change
     pages = [
@@ -258,6 +267,8 @@ def test_key_never_appears_in_admin_html(admin_client, full_character):
         html = response.content.decode()
         assert SECRET not in html, url
         assert ciphertext not in html, url
+        assert KB_SECRET not in html, url
+        assert kb_ciphertext not in html, url
     assert LogEntry.objects.filter(object_id=str(full_character.pk)).exists()
 
 
@@ -573,6 +584,9 @@ def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_
     for copy in (first, second):
         assert copy.owner == full_character.owner
         assert copy.llm_api_key is None
+        assert copy.kb_query_api_key is None
+        assert copy.kb_query_url == full_character.kb_query_url
+        assert copy.tools == full_character.tools
         assert copy.system_prompt == full_character.system_prompt
         assert copy.allowed_origins == full_character.allowed_origins
         assert copy.widget_appearance == full_character.widget_appearance
@@ -588,7 +602,8 @@ def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_
 def test_duplicate_with_key_copies_the_key(admin_client, full_character):
     response = run_action(admin_client, "duplicate_selected_with_key", full_character)
     assert response.status_code == 302
-    assert Character.objects.get(slug="sales-agent-copy").llm_api_key == SECRET
+    copy = Character.objects.get(slug="sales-agent-copy")
+    assert (copy.llm_api_key, copy.kb_query_api_key) == (SECRET, KB_SECRET)
 
 
 def test_duplicate_keeps_long_slugs_within_the_limit(admin_client, make_character, user):
@@ -610,6 +625,9 @@ def test_export_gives_the_apis_representation_without_keys(
     assert exported == [from_api]
     assert "llm_api_key" not in exported[0]
     assert exported[0]["has_llm_api_key"] is True
+    assert KB_SECRET not in response.content.decode()
+    assert "kb_query_api_key" not in exported[0]
+    assert exported[0]["has_kb_query_api_key"] is True
 
 
 # --- tools and MCP servers ---------------------------------------------------------------------
@@ -690,3 +708,93 @@ def test_an_admin_delete_removes_the_uploads(
         assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
     assert not Character.objects.filter(pk=character.pk).exists()
     assert stored_files(settings.MEDIA_ROOT) == []
+
+
+# --- the platform's newer fields: is_active, kb_query_url / kb_query_api_key, tool kinds ------
+
+
+def test_kb_key_set_keep_and_clear_through_the_form(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    assert payload["kb_query_api_key"] == ""
+    changed = {**payload, "kb_query_api_key": KB_SECRET, "kb_query_url": "https://kb.acme.com/q"}
+    assert admin_client.post(url, changed).status_code == 302
+    character.refresh_from_db()
+    assert (character.kb_query_api_key, character.kb_query_url) == (
+        KB_SECRET,
+        "https://kb.acme.com/q",
+    )
+    assert KB_SECRET not in stored_ciphertext(character, "kb_query_api_key")
+    assert KB_SECRET not in admin_client.get(url).content.decode()
+
+    payload = form_payload(admin_client.get(url))
+    assert admin_client.post(url, {**payload, "name": "Renamed"}).status_code == 302
+    character.refresh_from_db()
+    assert character.kb_query_api_key == KB_SECRET
+
+    both = {**payload, "kb_query_api_key": "x", "clear_kb_query_api_key": "on"}
+    response = admin_client.post(url, both)
+    assert "clear_kb_query_api_key" in response.context["adminform"].form.errors
+    assert admin_client.post(url, {**payload, "clear_kb_query_api_key": "on"}).status_code == 302
+    character.refresh_from_db()
+    assert character.kb_query_api_key is None
+    assert character.llm_api_key is None  # the other key's checkbox was not ticked
+
+
+def test_bad_kb_query_url_is_refused_in_the_admin(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(url, {**payload, "kb_query_url": "ftp://kb.acme.com"})
+    assert response.status_code == 200
+    assert "kb_query_url" in response.context["adminform"].form.errors
+    character.refresh_from_db()
+    assert character.kb_query_url == ""
+
+
+def test_operator_deactivates_and_reactivates_a_character(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    assert payload["is_active"] == "on"
+    payload.pop("is_active")  # an unticked checkbox is not sent
+    assert admin_client.post(url, payload).status_code == 302
+    character.refresh_from_db()
+    assert character.is_active is False
+    listed = admin_client.get(CHANGELIST, {"is_active__exact": "0"})
+    assert character.slug in listed.content.decode()
+    assert admin_client.post(url, {**payload, "is_active": "on"}).status_code == 302
+    character.refresh_from_db()
+    assert character.is_active is True
+
+
+def test_admin_accepts_and_shows_kb_and_client_event_tools(admin_client, full_character):
+    url = change_url(full_character)
+    html = admin_client.get(url).content.decode()
+    assert "client_event" in html
+    assert "acme.offer" in html
+    payload = form_payload(admin_client.get(url))
+    assert admin_client.post(url, payload).status_code == 302
+    full_character.refresh_from_db()
+    kb = full_character.tools[0]
+    assert kb["kind"] == "kb"
+    assert kb["input_schema"]["required"] == ["query"]  # the default, filled in on save
+    assert set(kb["input_schema"]["properties"]) == {"query", "top_k"}
+
+
+@pytest.mark.parametrize(
+    ("tool", "message"),
+    [
+        ({"name": "t", "kind": "client_event", "config": {"topic": "bad topic!"}}, "topic"),
+        ({"name": "t", "kind": "client_event", "config": {}}, "topic"),
+        ({"name": "t", "kind": "kb", "config": {"url": "https://x.com"}}, "url"),
+        ({"name": "t", "kind": "search", "config": {}}, "kind"),
+    ],
+)
+def test_admin_tool_kinds_get_the_apis_validation(admin_client, character, tool, message):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    response = admin_client.post(url, {**payload, "tools": json.dumps([tool])})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["tools"]
+    assert any(message in error for error in errors), errors
+    character.refresh_from_db()
+    assert character.tools == []

@@ -152,6 +152,47 @@ def test_runtime_is_the_effective_configuration(api_client, auth_client):
     }
 
 
+KB_TOOLS = [
+    {"name": "search_docs", "description": "Search the docs.", "kind": "kb", "config": {}},
+    {"name": "show_offer", "kind": "client_event", "config": {"topic": "acme.offer"}},
+]
+
+
+def test_kb_tools_search_this_service_when_no_kb_query_url(api_client, auth_client, settings):
+    settings.KB_QUERY_API_KEY = "kb-worker-key-0123456789abcdef"
+    slug = full_character(auth_client)
+    assert auth_client.patch(f"/api/ai-characters/{slug}/", {"tools": KB_TOOLS}).status_code == 200
+    runtime = worker_client().get(runtime_url(started(api_client, slug))).json()
+    assert runtime["kb_query_url"] == "http://testserver/api/knowledge-base/query/"
+    assert runtime["kb_query_api_key"] == "kb-worker-key-0123456789abcdef"
+    tools = {tool["name"]: tool for tool in runtime["tools"]}
+    assert tools["search_docs"]["config"] == {
+        "url": "http://testserver/api/knowledge-base/query/",
+        "api_key": "kb-worker-key-0123456789abcdef",
+        "slug": slug,
+    }
+    assert set(tools["search_docs"]["input_schema"]["properties"]) == {"query", "top_k"}
+    assert tools["show_offer"]["config"] == {"topic": "acme.offer"}
+
+
+def test_kb_tools_search_the_characters_own_kb_query_url(api_client, auth_client):
+    slug = full_character(auth_client)
+    body = {
+        "tools": KB_TOOLS,
+        "kb_query_url": "https://kb.acme.com/search",
+        "kb_query_api_key": "acme-kb-secret-42",
+    }
+    assert auth_client.patch(f"/api/ai-characters/{slug}/", body).status_code == 200
+    runtime = worker_client().get(runtime_url(started(api_client, slug))).json()
+    assert (runtime["kb_query_url"], runtime["kb_query_api_key"]) == (
+        "https://kb.acme.com/search",
+        "acme-kb-secret-42",
+    )
+    [kb] = [tool for tool in runtime["tools"] if tool["kind"] == "kb"]
+    assert kb["config"]["url"] == "https://kb.acme.com/search"
+    assert kb["config"]["api_key"] == "acme-kb-secret-42"
+
+
 def test_without_overrides_the_stored_values_apply(api_client, auth_client):
     slug = full_character(auth_client)
     runtime = worker_client().get(runtime_url(started(api_client, slug))).json()

@@ -29,6 +29,9 @@ RESPONSE_FIELDS = {
     "llm_provider",
     "llm_model",
     "has_llm_api_key",
+    "kb_query_url",
+    "has_kb_query_api_key",
+    "is_active",
     "tools",
     "mcp_servers",
     "documents",
@@ -54,6 +57,9 @@ def test_reference_create_example(auth_client, user):
     assert body["widget_appearance"] == {}
     assert body["documents"] == []
     assert body["has_llm_api_key"] is False
+    assert body["kb_query_url"] == ""
+    assert body["has_kb_query_api_key"] is False
+    assert body["is_active"] is True
     assert Character.objects.get(slug="support-bot").owner == user
 
 

@@ -298,3 +298,18 @@ def test_rotation_reports_unreadable_values_and_rotates_the_rest(settings, user,
 def test_rotation_refuses_a_zero_batch_size():
     with pytest.raises(CommandError, match="batch-size"):
         rotate(batch_size=0)
+
+
+@pytest.mark.django_db
+def test_rotation_covers_the_kb_query_api_key(settings, user, make_character, old_key):
+    plaintext = new_secret()
+    character = make_character(user, kb_query_api_key=plaintext)
+    assert plaintext not in raw_column(character, "kb_query_api_key")
+    settings.FERNET_KEYS = [NEW_KEY, OLD_KEY]
+    output = rotate()
+    assert "characters.Character.kb_query_api_key: 1 of 1 stored value(s) re-encrypted." in output
+    token = raw_column(character, "kb_query_api_key").encode()
+    assert Fernet(NEW_KEY).decrypt(token).decode() == plaintext
+    settings.FERNET_KEYS = [NEW_KEY]
+    assert Character.objects.get(pk=character.pk).kb_query_api_key == plaintext
+    assert plaintext not in output

@@ -211,3 +211,75 @@ def test_docs_can_be_restricted_to_staff():
     )
     result = run_python(code, API_DOCS_PUBLIC="false", DATABASE_URL="sqlite://:memory:")
     assert result.stdout.split("\n")[:2] == ["['IsAdminUser']", "[403, 403, 403]"], result.stderr
+
+
+def test_new_character_fields_are_documented(schema):
+    request = component(schema, "CharacterRequest")["properties"]
+    response = component(schema, "Character")["properties"]
+    assert request["kb_query_api_key"]["writeOnly"] is True
+    assert "kb_query_api_key" not in response
+    assert response["has_kb_query_api_key"] == {"type": "boolean", "readOnly": True}
+    assert request["is_active"]["type"] == response["is_active"]["type"] == "boolean"
+    assert "kb_query_url" in request
+    assert "kb_query_url" in response
+    assert set(component(schema, "KindEnum")["enum"]) == {"http", "mcp", "kb", "client_event"}
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's `nullable` as plain JSON Schema, so jsonschema can check a body."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: as_json_schema(value) for key, value in node.items()}
+    if "oneOf" in node:
+        # Without a `uri` format checker "" matches both branches of "URL or empty".
+        node["anyOf"] = node.pop("oneOf")
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def test_the_widget_fetch_documents_the_flat_body_every_key_required(schema, auth_client):
+    from django.test import Client
+    from jsonschema import Draft7Validator
+
+    from tests.reference import SALES_AGENT, SUPPORT_BOT
+
+    response = operation(schema, "/api/agents/{slug}/appearance/", "get")["responses"]["200"]
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    payload = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(payload["required"]) == set(payload["properties"])
+    assert "slug" not in payload["properties"]
+    assert "widget_appearance" not in payload["properties"]
+    for nested in ("theme", "dimensions", "layout", "labels"):
+        part = payload["properties"][nested]
+        assert set(part["required"]) == set(part["properties"])
+    form = payload["properties"]["forms"]["items"]
+    assert {"id", "title", "submit_url", "submit_label", "confirmation_type", "layout"} <= set(
+        form["required"]
+    )
+    field = form["properties"]["fields"]["items"]
+    assert set(field["required"]) == {"name", "label", "type", "required", "placeholder", "width"}
+    assert "default_value" in field["properties"]
+
+    sales = {**SALES_AGENT, "widget_appearance": {**SALES_AGENT["widget_appearance"]}}
+    sales["widget_appearance"]["forms"] = [
+        *SALES_AGENT["widget_appearance"]["forms"],
+        {
+            "id": "callback",
+            "title": "Call me",
+            "steps": [
+                {"id": "s1", "title": "Who", "fields": [{"name": "n", "default_value": "A"}]}
+            ],
+        },
+    ]
+    assert auth_client.post("/api/ai-characters/", SUPPORT_BOT).status_code == 201
+    assert auth_client.post("/api/ai-characters/", sales).status_code == 201
+    for slug in ("support-bot", "sales-agent"):
+        body = Client().get(f"/api/agents/{slug}/appearance/", HTTP_ORIGIN="https://acme.com")
+        errors = list(Draft7Validator(as_json_schema(payload)).iter_errors(body.json()))
+        assert errors == []
+    # A body with anything else in it would not match.
+    extra = {**body.json(), "slug": "sales-agent"}
+    assert list(Draft7Validator(as_json_schema(payload)).iter_errors(extra))

@@ -209,6 +209,14 @@ class RuntimeSerializer(serializers.Serializer):
     background_audio = serializers.CharField()
     tools = serializers.ListField(child=serializers.DictField())
     mcp_servers = serializers.ListField(child=serializers.DictField())
+    kb_query_url = serializers.CharField(
+        help_text="Where `kb` tools search: the character's kb_query_url, or this service's "
+        "/api/knowledge-base/query/ when that is empty."
+    )
+    kb_query_api_key = serializers.CharField(
+        help_text="Sent as X-API-Key to kb_query_url: the character's decrypted "
+        "kb_query_api_key, or the KB_QUERY_API_KEY setting for this service's endpoint."
+    )
     handoff_targets = serializers.ListField(child=serializers.DictField())
     forms = serializers.ListField(child=serializers.DictField())
     max_call_seconds = serializers.IntegerField()

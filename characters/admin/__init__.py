@@ -1,7 +1,7 @@
 """Operators' admin for characters: as strict as the API, and it never shows a key."""
 
 from django.contrib import admin, messages
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.utils.html import format_html
 
@@ -14,6 +14,7 @@ from characters.admin.forms import (
 )
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
+from characters.selectors import without_keys
 from knowledge.models import Document
 
 
@@ -70,6 +71,7 @@ class CharacterAdmin(admin.ModelAdmin):
         "owner",
         "character_type",
         "language",
+        "is_active",
         "origin_count",
         "has_key",
         "updated_at",
@@ -77,6 +79,7 @@ class CharacterAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["slug", "name", "owner__email"]
     list_filter = [
+        "is_active",
         "character_type",
         "language",
         "background_audio",
@@ -84,11 +87,21 @@ class CharacterAdmin(admin.ModelAdmin):
     ]
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["image_preview", "has_key", "created_at", "updated_at"]
+    readonly_fields = ["image_preview", "has_key", "has_kb_key", "created_at", "updated_at"]
     fieldsets = [
         (
             "Identity",
-            {"fields": ["owner", "slug", "name", "character_type", "image", "image_preview"]},
+            {
+                "fields": [
+                    "owner",
+                    "slug",
+                    "name",
+                    "is_active",
+                    "character_type",
+                    "image",
+                    "image_preview",
+                ]
+            },
         ),
         ("Persona", {"fields": ["system_prompt", "greeting", "language"]}),
         (
@@ -133,9 +146,16 @@ class CharacterAdmin(admin.ModelAdmin):
         (
             "Tools",
             {
-                "fields": ["tools", "mcp_servers"],
-                "description": "JSON lists, as in the API. Header values show as ******** ; "
-                "leave a mask in place to keep the stored value.",
+                "fields": [
+                    "tools",
+                    "mcp_servers",
+                    "kb_query_url",
+                    "has_kb_key",
+                    "kb_query_api_key",
+                    "clear_kb_query_api_key",
+                ],
+                "description": "JSON lists, as in the API (kinds http, mcp, kb, client_event). "
+                "Header values show as ******** ; leave a mask in place to keep the stored value.",
             },
         ),
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -147,17 +167,8 @@ class CharacterAdmin(admin.ModelAdmin):
         js = ["characters/admin/handoff_autocomplete.js"]
 
     def get_queryset(self, request):
-        # The key is never loaded (nor decrypted) for display: a NULL check says if one is set.
-        return (
-            super()
-            .get_queryset(request)
-            .defer("llm_api_key")
-            .annotate(
-                key_is_set=ExpressionWrapper(
-                    Q(llm_api_key__isnull=False), output_field=BooleanField()
-                )
-            )
-        )
+        # The keys are never loaded (nor decrypted) for display: a NULL check says if one is set.
+        return without_keys(super().get_queryset(request))
 
     # -- writes go through characters.services, as the API's do ----------------------------
 
@@ -205,11 +216,11 @@ class CharacterAdmin(admin.ModelAdmin):
 
     @admin.display(description="has key", boolean=True)
     def has_key(self, obj):
-        if obj is None or obj.pk is None:
-            return False
-        if hasattr(obj, "key_is_set"):
-            return obj.key_is_set
-        return obj.has_llm_api_key
+        return obj is not None and obj.pk is not None and obj.has_llm_api_key
+
+    @admin.display(description="has knowledge-base key", boolean=True)
+    def has_kb_key(self, obj):
+        return obj is not None and obj.pk is not None and obj.has_kb_query_api_key
 
     @admin.display(description="preview")
     def image_preview(self, obj):

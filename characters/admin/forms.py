@@ -7,7 +7,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
 from characters import services
-from characters.models import Character, HandoffTarget
+from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
 from characters.schemas.appearance import validate_widget_appearance
 from characters.validators import (
     HANDOFF_OTHER_OWNER,
@@ -29,17 +29,27 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
 
 
-class CharacterAdminForm(forms.ModelForm):
-    """The stored key never reaches the form: it is excluded from the model fields, so it is
-    neither loaded, rendered nor compared; a typed value replaces it and the checkbox clears it."""
-
-    llm_api_key = forms.CharField(
-        label="LLM API key",
+def write_only_key_field(label):
+    return forms.CharField(
+        label=label,
         required=False,
         max_length=LLM_API_KEY_MAX_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the current key.",
     )
+
+
+def clear_key_field():
+    return forms.BooleanField(label="Clear key", required=False, help_text="Remove the stored key.")
+
+
+class CharacterAdminForm(forms.ModelForm):
+    """The stored keys never reach the form: they are excluded from the model fields, so they
+    are neither loaded, rendered nor compared; a typed value replaces one, a checkbox clears it.
+    """
+
+    llm_api_key = write_only_key_field("LLM API key")
+    kb_query_api_key = write_only_key_field("Knowledge-base query API key")
     # Declared to settle Django 6's https default now; the model's validators still apply.
     voice_url = forms.URLField(
         label="Voice URL",
@@ -47,15 +57,21 @@ class CharacterAdminForm(forms.ModelForm):
         max_length=Character._meta.get_field("voice_url").max_length,
         assume_scheme="https",
     )
-    clear_llm_api_key = forms.BooleanField(
-        label="Clear key", required=False, help_text="Remove the stored key."
+    kb_query_url = forms.URLField(
+        label="Knowledge-base query URL",
+        required=False,
+        max_length=Character._meta.get_field("kb_query_url").max_length,
+        assume_scheme="https",
+        help_text="Where the kb tools search; empty means this service's own query endpoint.",
     )
+    clear_llm_api_key = clear_key_field()
+    clear_kb_query_api_key = clear_key_field()
 
     class Meta:
         model = Character
         # exclude, not fields: it keeps the model field out even where the admin lists the
         # name (for the form field below) in its fieldsets.
-        exclude = ["llm_api_key"]  # noqa: DJ006
+        exclude = list(WRITE_ONLY_KEYS)  # noqa: DJ006
         field_classes = {"allowed_origins": PrettyJSONField, "widget_appearance": PrettyJSONField}
 
     def clean_allowed_origins(self):
@@ -87,17 +103,17 @@ class CharacterAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if cleaned_data.get("llm_api_key") and cleaned_data.get("clear_llm_api_key"):
-            raise ValidationError(
-                {"clear_llm_api_key": "Either type a new key or clear the key, not both."}
-            )
+        for name in WRITE_ONLY_KEYS:
+            if cleaned_data.get(name) and cleaned_data.get(f"clear_{name}"):
+                self.add_error(f"clear_{name}", "Either type a new key or clear the key, not both.")
         return cleaned_data
 
     def save(self, commit=True):
-        if self.cleaned_data.get("llm_api_key"):
-            self.instance.llm_api_key = self.cleaned_data["llm_api_key"]
-        elif self.cleaned_data.get("clear_llm_api_key"):
-            self.instance.llm_api_key = None
+        for name in WRITE_ONLY_KEYS:
+            if self.cleaned_data.get(name):
+                setattr(self.instance, name, self.cleaned_data[name])
+            elif self.cleaned_data.get(f"clear_{name}"):
+                setattr(self.instance, name, None)
         return super().save(commit)
 
 

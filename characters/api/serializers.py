@@ -24,6 +24,7 @@ from knowledge.serializers import DocumentSerializer
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
+    StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
@@ -36,6 +37,7 @@ MULTIPART_JSON_FIELDS = (
     "widget_appearance",
     "tools",
     "mcp_servers",
+    "is_active",
 )
 # Lists a multipart body may also send as one part per item (what generated clients do).
 MULTIPART_LIST_FIELDS = {
@@ -139,6 +141,19 @@ class CharacterSerializer(
         max_length=LLM_API_KEY_MAX_LENGTH,
     )
     has_llm_api_key = serializers.BooleanField(read_only=True)
+    kb_query_url = StrictCharField(
+        required=False, allow_blank=True, max_length=500, validators=[validate_http_url]
+    )
+    kb_query_api_key = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=LLM_API_KEY_MAX_LENGTH,
+    )
+    has_kb_query_api_key = serializers.BooleanField(read_only=True)
+    # JSON true/false (JSON text `true`/`false` in a multipart request).
+    is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
     documents = DocumentSerializer(many=True, read_only=True)
@@ -166,6 +181,10 @@ class CharacterSerializer(
             "has_llm_api_key",
             "tools",
             "mcp_servers",
+            "kb_query_url",
+            "kb_query_api_key",
+            "has_kb_query_api_key",
+            "is_active",
             "documents",
             "created_at",
             "updated_at",

@@ -1,12 +1,12 @@
 """One field of a widget form: `widget_appearance.forms[].fields[]` (and of each step)."""
 
-import datetime
 import math
 import re
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from characters.schemas.field_values import default_value_problem, parse_bound
 from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
@@ -90,6 +90,33 @@ class OptionField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "description": "Pre-fill: a value of the field's type (one of the options for "
+        "select/radio, a boolean for checkbox).",
+    }
+)
+class DefaultValueField(serializers.Field):
+    """A JSON scalar (or a list of option values); checked against the field's type by
+    FormFieldSerializer.validate()."""
+
+    default_error_messages = {"invalid": "Enter a string, a number, a boolean or a list."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str | int | float | bool | list):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 def option_value(option):
     return option if isinstance(option, str) else option["value"]
 
@@ -108,6 +135,7 @@ class FormFieldSerializer(StrictSerializer):
     pattern = text(allow_blank=False, max_length=500)
     min = NumberOrStringField(required=False)
     max = NumberOrStringField(required=False)
+    default_value = DefaultValueField(required=False)
 
     def validate_name(self, value):
         if not FIELD_NAME.match(value):
@@ -148,26 +176,11 @@ class FormFieldSerializer(StrictSerializer):
                     errors[key] = [str(exc)]
         if len(bounds) == 2 and bounds["min"] > bounds["max"]:
             errors["max"] = ["max must not be lower than min."]
+        if "default_value" in attrs and not errors:
+            options = attrs.get("options")
+            values = [option_value(option) for option in options] if options else None
+            if problem := default_value_problem(attrs, values, bounds):
+                errors["default_value"] = [problem]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-
-def parse_bound(field_type, value):
-    """The comparable value of `min`/`max` for this field type; ValueError if it does not fit."""
-    if field_type == "number":
-        if isinstance(value, str):
-            raise ValueError("A number field takes a number.")
-        return value
-    if field_type in ("date", "time"):
-        parse = datetime.date if field_type == "date" else datetime.time
-        example = "2025-01-31" if field_type == "date" else "09:30"
-        if isinstance(value, str):
-            try:
-                return parse.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ValueError(f'A {field_type} field takes an ISO {field_type} such as "{example}".')
-    if isinstance(value, str | float) or value < 0:
-        raise ValueError(f'For a "{field_type}" field this is a length: a whole number ≥ 0.')
-    return value

@@ -20,6 +20,7 @@ MAX_TAGS = 20
 
 # A form id becomes a tool name (hyphens -> underscores), so it must be a valid one.
 FORM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
+STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 
 
 def tool_name(form_id):
@@ -48,7 +49,16 @@ def form_fields(required=True):
 
 
 class FormStepSerializer(StrictSerializer):
+    id = text(max_length=64)
     title = text(required=True)
+
+    def validate_id(self, value):
+        if not STEP_ID.match(value):
+            raise serializers.ValidationError(
+                "Use a letter or digit followed by up to 63 letters, digits, _ or -."
+            )
+        return value
+
     fields = form_fields()
 
 
@@ -96,10 +106,16 @@ class FormSerializer(StrictSerializer):
             if errors := duplicate_name_errors(attrs["fields"], set()):
                 raise serializers.ValidationError({"fields": errors})
         else:
-            seen, step_errors = set(), {}
+            seen, step_ids, step_errors = set(), set(), {}
             for index, step in enumerate(attrs["steps"]):
                 if errors := duplicate_name_errors(step["fields"], seen):
                     step_errors[index] = {"fields": errors}
+                if "id" in step:
+                    if step["id"] in step_ids:
+                        step_errors.setdefault(index, {})["id"] = [
+                            "Another step of this form already has this id."
+                        ]
+                    step_ids.add(step["id"])
             if step_errors:
                 raise serializers.ValidationError({"steps": step_errors})
         return attrs

@@ -1,5 +1,6 @@
 """Tool integrations: the character's `tools` and `mcp_servers`, strictly validated."""
 
+import copy
 import re
 
 from django.conf import settings
@@ -27,6 +28,12 @@ MAX_HEADERS = 20
 HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MCP_TRANSPORTS = ["streamable_http", "sse", "http_json"]
 
+MAX_TOPIC_LENGTH = 128
+validate_topic = RegexValidator(
+    r"^[A-Za-z0-9._-]+\Z",
+    "Use letters, digits, dots, underscores or hyphens (a data-channel topic).",
+    code="invalid_topic",
+)
 validate_tool_name = RegexValidator(
     r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}\Z",
     "Use 1-64 letters, digits or underscores, not starting with a digit "
@@ -126,14 +133,49 @@ class McpToolConfigSerializer(StrictSerializer):
     tool_name = StrictCharField(max_length=128)
 
 
-CONFIG_SERIALIZERS = {"http": HttpToolConfigSerializer, "mcp": McpToolConfigSerializer}
+class KbToolConfigSerializer(StrictSerializer):
+    """Searches the character's knowledge base (at its kb_query_url): nothing to configure."""
+
+
+class ClientEventToolConfigSerializer(StrictSerializer):
+    """The worker publishes the tool's arguments on this data-channel topic."""
+
+    topic = StrictCharField(max_length=MAX_TOPIC_LENGTH, validators=[validate_topic])
+
+
+CONFIG_SERIALIZERS = {
+    "http": HttpToolConfigSerializer,
+    "mcp": McpToolConfigSerializer,
+    "kb": KbToolConfigSerializer,
+    "client_event": ClientEventToolConfigSerializer,
+}
+# The arguments a `kb` tool's LLM call fills in when the owner gives no input_schema.
+KB_INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string", "description": "What to search the knowledge base for."},
+        "top_k": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 20,
+            "description": "How many passages to return.",
+        },
+    },
+    "required": ["query"],
+}
+
+
+def default_input_schema(kind):
+    schema = KB_INPUT_SCHEMA if kind == "kb" else {"type": "object", "properties": {}}
+    return copy.deepcopy(schema)
 
 
 class ToolSerializer(StrictSerializer):
     name = StrictCharField(max_length=64, validators=[validate_tool_name])
     kind = StrictChoiceField(list(CONFIG_SERIALIZERS))
     description = StrictCharField(allow_blank=True, max_length=2000, default="")
-    input_schema = JSONSchemaObjectField(default=lambda: {"type": "object", "properties": {}})
+    # Its default depends on the kind (see to_internal_value).
+    input_schema = JSONSchemaObjectField(required=False)
     config = serializers.DictField()
 
     def to_internal_value(self, data):
@@ -154,6 +196,7 @@ class ToolSerializer(StrictSerializer):
                 errors["config"] = config_serializer.errors
         if errors:
             raise serializers.ValidationError(errors)
+        attrs.setdefault("input_schema", default_input_schema(kind))
         return {**attrs, "config": config}
 
     def to_representation(self, instance):

@@ -3,7 +3,7 @@
 Each slug has two keys, read together with one get_many:
 - a *token*, replaced by a fresh random value every time the character changes (after the
   change commits);
-- an *entry*: (token it was built under, allowed origins, JSON bytes, image URL or None).
+- an *entry*: (token it was built under, allowed origins, JSON bytes of the merged appearance).
 
 An entry counts only while its token is still the current one. A reader takes the token
 *before* reading the database, so if a change commits while it is building the entry, the
@@ -20,7 +20,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 
-from characters.models import Character
+from characters.selectors import public_characters
 from characters.widget import defaults as appearance
 from characters.widget.origins import allowed_origin_set
 
@@ -29,13 +29,14 @@ logger = logging.getLogger(__name__)
 # Entries built by another version of the defaults or payload shape are never read.
 PAYLOAD_VERSION = hashlib.sha256(
     json.dumps(
-        [1, appearance.DEFAULT_APPEARANCE, appearance.DEFAULT_FORM, appearance.DEFAULT_FORM_FIELD],
+        [2, appearance.DEFAULT_APPEARANCE, appearance.DEFAULT_FORM, appearance.DEFAULT_FORM_FIELD],
         sort_keys=True,
     ).encode()
 ).hexdigest()[:12]
 UNKNOWN_SLUG_SECONDS = 300
 
-PUBLIC_FIELDS = ("slug", "name", "image", "greeting", "language", "allowed_origins")
+# All the fetch reads of the row; the prompt, keys and tools are never even loaded.
+PUBLIC_FIELDS = ("slug", "widget_appearance", "allowed_origins")
 
 
 def token_key(slug):
@@ -51,9 +52,7 @@ def get_cache():
 
 
 def lookup(slug):
-    """(allowed origins, body, image URL or None) for a slug, or None if there is no such
-    character. When the image URL is set, `body` ends with '"image":' and the caller appends
-    the absolute URL and the closing brace (the host differs between requests)."""
+    """(allowed origins, JSON body) for a slug, or None if there is no such active character."""
     keys = (token_key(slug), entry_key(slug))
     try:
         found = get_cache().get_many(keys)
@@ -91,14 +90,14 @@ def fill(slug, token):
 
 
 def build_entry(slug, token):
-    character = Character.objects.only(*PUBLIC_FIELDS).filter(slug=slug).first()
+    # An inactive character is cached as unknown: the widget sees the same 404. Its signal
+    # invalidates the entry when it is switched back on.
+    character = public_characters().only(*PUBLIC_FIELDS).filter(slug=slug).first()
     if character is None:
-        return (token, None, None, None)
-    payload = appearance.public_payload(character)
-    image = payload.pop("image")
+        return (token, None, None)
+    payload = appearance.merged_appearance(character.widget_appearance)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    body = body[:-1] + b',"image":' + (b"null}" if image is None else b"")
-    return (token, allowed_origin_set(character.allowed_origins), body, image)
+    return (token, allowed_origin_set(character.allowed_origins), body)
 
 
 def invalidate(slug):

@@ -1,4 +1,6 @@
-"""Widget appearance defaults (the one place they live) and the public payload built on them."""
+"""Widget appearance defaults (the one place they live) and their merge with the overrides.
+
+The merged object is the widget's whole payload: the fetch by slug answers it as it is."""
 
 import copy
 
@@ -30,16 +32,16 @@ DEFAULT_APPEARANCE = {
     "dimensions": {"fab_size": 64, "panel_width": 380, "panel_height": 620, "border_radius": 24},
     "layout": {"position": "bottom-right", "font_family": "Inter, sans-serif"},
     "labels": {
-        "idle": "Ready to talk",
-        "connecting": "Connecting…",
-        "listening": "Listening…",
-        "speaking": "Speaking…",
-        "muted": "Muted",
+        "idle": "Idle",
+        "connecting": "Connecting\u2026",
+        "listening": "Listening",
+        "speaking": "Speaking\u2026",
+        "muted": "Microphone muted",
         "call_ended": "Call ended",
-        "transcript_placeholder": "The conversation will appear here.",
+        "transcript_placeholder": "Your conversation will appear here",
         "language_label": "Language",
     },
-    "languages": [],
+    "languages": [{"code": "en", "label": "English", "native_label": "English"}],
     "forms": [],
 }
 
@@ -92,18 +94,3 @@ def merged_appearance(overrides):
     merged = deep_merge(DEFAULT_APPEARANCE, overrides or {})
     merged["forms"] = [merged_form(form) for form in merged["forms"]]
     return merged
-
-
-def public_payload(character):
-    """The character as any allowed site may see it: never the prompt, keys, tools or owner.
-
-    `image` is the storage-relative URL; the view makes it absolute for the requesting host.
-    """
-    return {
-        "slug": character.slug,
-        "name": character.name,
-        "image": character.image.url if character.image else None,
-        "greeting": character.greeting,
-        "language": character.language,
-        "widget_appearance": merged_appearance(character.widget_appearance),
-    }

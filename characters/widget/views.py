@@ -4,8 +4,6 @@ A plain Django view rather than DRF: it is the hottest path, and a cache hit is 
 round trip, an origin check and pre-serialised bytes. No JWT and no session are involved.
 """
 
-import json
-
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
@@ -33,7 +31,7 @@ def widget_appearance(request, slug):
     found = appearance_cache.lookup(slug)
     if found is None:
         return json_error(404, "Not found.")
-    allowed_origins, body, image = found
+    allowed_origins, body = found
     origin = request.META.get("HTTP_ORIGIN")
     if not settings.WIDGET_ALLOW_ANY_ORIGIN and not origin_is_allowed(origin, allowed_origins):
         # The response depends on Origin, so shared caches must key on it; no CORS grant.
@@ -51,8 +49,6 @@ def widget_appearance(request, slug):
         response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         response["Vary"] = "Origin, Access-Control-Request-Headers"
     else:
-        if image is not None:
-            body += json.dumps(request.build_absolute_uri(image)).encode() + b"}"
         response = HttpResponse(body, content_type="application/json")
         response["Vary"] = "Origin"
         # Edits must show on the next fetch: browsers and proxies revalidate every time.

@@ -4,24 +4,63 @@
 drf-spectacular cannot see it; this postprocessing hook describes it, needing no auth.
 """
 
+import copy
+
 from characters.validators import SLUG_PATTERN
+from characters.widget import defaults
 
 PATH = "/api/agents/{slug}/appearance/"
 
-PUBLIC_CHARACTER = {
-    "type": "object",
-    "description": "A character's public face and its appearance, defaults merged under the "
-    "owner's overrides. Nothing private (prompt, keys, tools, owner) is ever in it.",
-    "properties": {
-        "slug": {"type": "string"},
-        "name": {"type": "string"},
-        "greeting": {"type": "string"},
-        "language": {"type": "string", "description": "BCP-47 tag."},
-        "widget_appearance": {"$ref": "#/components/schemas/WidgetAppearance"},
-        "image": {"type": "string", "format": "uri", "nullable": True},
-    },
-    "required": ["slug", "name", "greeting", "language", "widget_appearance", "image"],
-}
+PAYLOAD = "WidgetPayload"
+DESCRIPTION = (
+    "The widget appearance itself, flat: the defaults merged under the owner's overrides "
+    "(`widget_appearance`), every key present, each form with its own defaults merged. "
+    "Nothing else of the character (prompt, keys, tools, owner) is ever in it."
+)
+
+
+def required_keys():
+    """{component: the keys the merged payload always holds} (characters/widget/defaults.py)."""
+    nested = {
+        key: list(value)
+        for key, value in defaults.DEFAULT_APPEARANCE.items()
+        if isinstance(value, dict)
+    }
+    return {
+        "WidgetAppearance": list(defaults.DEFAULT_APPEARANCE),
+        "Theme": nested["theme"],
+        "Dimensions": nested["dimensions"],
+        "Layout": nested["layout"],
+        "Labels": nested["labels"],
+        "Form": ["id", "title", *defaults.DEFAULT_FORM, "confirmation_type"],
+        "FormField": ["name", "label", *defaults.DEFAULT_FORM_FIELD],
+        "FormLayout": list(defaults.DEFAULT_FORM["layout"]),
+    }
+
+
+def payload_schema(components):
+    """WidgetAppearance with its components inlined and every always-present key required."""
+    required = required_keys()
+
+    def resolve(node):
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            schema = resolve(copy.deepcopy(components[name]))
+            if name in required:
+                schema["required"] = sorted({*schema.get("required", []), *required[name]})
+            if "properties" in schema:
+                schema["additionalProperties"] = False  # nothing else is ever in it
+            return schema
+        return {key: resolve(value) for key, value in node.items()}
+
+    schema = resolve({"$ref": "#/components/schemas/WidgetAppearance"})
+    schema["description"] = DESCRIPTION
+    return schema
 
 
 def _error(description):
@@ -56,13 +95,12 @@ CORS_HEADERS = {
     "Vary": _header("`Origin`: the answer depends on it."),
 }
 DENIED = _error("The Origin is missing or not in the character's `allowed_origins`.")
-UNKNOWN = _error("No character has this slug.")
+UNKNOWN = _error("No active character has this slug (an inactive one is a 404 too).")
 
 
 def add_widget_appearance_path(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["PublicCharacter"] = (
-        PUBLIC_CHARACTER
-    )
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components[PAYLOAD] = payload_schema(components)
     result["paths"][PATH] = {
         "get": {
             "operationId": "agents_appearance_retrieve",
@@ -74,12 +112,11 @@ def add_widget_appearance_path(result, generator, request, public):
             "security": [{}],
             "responses": {
                 "200": {
-                    "description": "Allowed origin: the public character with a CORS grant.",
+                    "description": "Allowed origin: the merged appearance, flat, with a CORS "
+                    "grant.",
                     "headers": CORS_HEADERS,
                     "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/PublicCharacter"}
-                        }
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{PAYLOAD}"}}
                     },
                 },
                 "403": DENIED,
