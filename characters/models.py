@@ -118,7 +118,7 @@ class Character(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The list's order within an owner, with the read cache's key column: its key
-            # query is an index-only scan on PostgreSQL (bench/README.md, "Scale").
+            # query is an index-only scan on PostgreSQL (bench/README.md, "make bench-scale").
             models.Index(
                 fields=["owner", "-created_at", "-id"],
                 include=["revision"],
