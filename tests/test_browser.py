@@ -18,6 +18,7 @@ import pytest
 from django.core.signals import request_started
 from pytest_django.live_server_helper import LiveServer
 
+from calls.models import CallSession
 from characters.models import Character
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,21 +39,24 @@ pytestmark = [
 # browser raised instead of handing it the response.
 PAGE = """<!doctype html>
 <html><body><pre id="result">pending</pre><script>
-const URL_ = "%(url)s";
-async function probe(init) {
+const APPEARANCE = "%(url)s";
+const SESSION_START = "%(session_url)s";
+async function probe(init, url = APPEARANCE) {
   try {
-    const response = await fetch(URL_, init);
+    const response = await fetch(url, init);
     const body = await response.json();
-    return {status: response.status, name: body.name,
-            primary_color: body.theme ? body.theme.primary_color : null};
+    return {status: response.status, name: body.name || null,
+            primary_color: body.theme ? body.theme.primary_color : null,
+            session: typeof body.session_id === "string"};
   } catch (error) {
     return {blocked: error.name};
   }
 }
 (async () => {
   // First, so no cached preflight answers for it: a JSON body is not a "simple" request.
+  // The widget starting a call: a JSON POST, so the browser sends a CORS preflight first.
   const json_post = await probe({method: "POST", headers: {"Content-Type": "application/json"},
-                                 body: "{}"});
+                                 body: JSON.stringify({agent: "%(slug)s"})}, SESSION_START);
   const result = {
     json_post,
     plain: await probe(),
@@ -69,7 +73,12 @@ class PageServer:
     """The embedding site: serves PAGE on 127.0.0.1:PAGE_PORT (reachable as localhost too)."""
 
     def __init__(self, api_url):
-        page = (PAGE % {"url": f"{api_url}/api/agents/{SLUG}/appearance/"}).encode()
+        urls = {
+            "url": f"{api_url}/api/agents/{SLUG}/appearance/",
+            "session_url": f"{api_url}/api/agents/agent-session/",
+            "slug": SLUG,
+        }
+        page = (PAGE % urls).encode()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
@@ -140,7 +149,9 @@ def requests_seen():
     request_started.disconnect(record)
 
 
-def test_chromium_enforces_the_widget_cors_contract(api_server, requests_seen, user, tmp_path):
+def test_chromium_enforces_the_widget_cors_contract(
+    api_server, requests_seen, user, tmp_path, calls_settings
+):
     assert shutil.which(CHROMIUM)
     allowed = f"http://127.0.0.1:{PAGE_PORT}"
     Character.objects.create(
@@ -159,20 +170,25 @@ def test_chromium_enforces_the_widget_cors_contract(api_server, requests_seen, u
     finally:
         page.stop()
 
-    read = {"status": 200, "name": "Acme Support", "primary_color": "#FF6B35"}
+    read = {"status": 200, "name": "Acme Support", "primary_color": "#FF6B35", "session": False}
     assert seen_from_allowed["plain"] == read
     assert seen_from_allowed["preflighted"] == read
-    # The JSON POST's preflight succeeded: only then does a browser send the POST itself.
-    # This read-only endpoint answers it 405 (no grant), so the page still reads nothing.
+    # The JSON POST's preflight succeeded (only then does a browser send the POST itself), and
+    # the page read the started session.
     assert requests_from_allowed[:2] == [("OPTIONS", "POST"), ("POST", None)]
-    assert seen_from_allowed["json_post"] == {"blocked": "TypeError"}
+    started = {"status": 200, "name": None, "primary_color": None, "session": True}
+    assert seen_from_allowed["json_post"] == started
 
-    # The API answered 403 without a CORS grant: the browser hands the page nothing, and
-    # after the refused preflight it never sends the POST.
+    # The API answered 403 without a CORS grant: the browser hands the page nothing. Session
+    # start's preflight cannot know the character (the slug is in the body), so the browser
+    # sends the POST; the POST itself is refused and starts no call.
     assert seen_from_other == {
         "json_post": {"blocked": "TypeError"},
         "plain": {"blocked": "TypeError"},
         "preflighted": {"blocked": "TypeError"},
     }
-    assert requests_seen[len(requests_from_allowed)] == ("OPTIONS", "POST")
-    assert ("POST", None) not in requests_seen[len(requests_from_allowed) :]
+    assert CallSession.objects.count() == 1  # the allowed page's call only
+    # The appearance's preflight is refused for that origin: its GET is never sent.
+    from_other = requests_seen[len(requests_from_allowed) :]
+    assert from_other[-1] == ("OPTIONS", "GET")
+    assert from_other.count(("GET", None)) == 1  # the plain GET, not the preflighted one
