@@ -127,6 +127,9 @@ READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
 # The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
 # the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.
 WIDGET_APPEARANCE_CACHE_SECONDS = env.int("WIDGET_APPEARANCE_CACHE_SECONDS", default=3600)
+# Widget fetches per client address (DRF rate syntax), generous: every visitor behind one
+# office or mobile-carrier address shares it. Counted in the default cache.
+WIDGET_THROTTLE_RATE = env.str("WIDGET_THROTTLE_RATE", default="600/minute")
 # Local development only: admit every Origin (and none) instead of each allowed_origins.
 # Independent of DJANGO_DEBUG on purpose; `manage.py check --deploy` warns when it is on.
 WIDGET_ALLOW_ANY_ORIGIN = env.bool("WIDGET_ALLOW_ANY_ORIGIN", default=False)
