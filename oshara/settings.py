@@ -153,8 +153,12 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Serves uploads from Django itself; on by default only for local runs.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+# Uploads no URL serves (knowledge-base documents): outside MEDIA_ROOT, so neither /media/
+# nor a web server publishing MEDIA_ROOT can reach them (a system check keeps them apart).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private-media")
 STORAGES = {
     "default": {"BACKEND": "oshara.storage.BoundedNameStorage"},
+    "private": {"BACKEND": "oshara.storage.PrivateStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
