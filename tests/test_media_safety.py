@@ -115,6 +115,20 @@ def test_documents_are_named_by_type_and_only_their_owner_downloads_them(
     assert auth_client.get(URL).json()["documents"][0]["file"] == download
 
 
+def test_admin_pages_show_a_documents_name_and_no_public_link(admin_client, auth_client, character):
+    auth_client.post(DOCUMENTS, {"file": upload("notes.md", "# Notes")}, format="multipart")
+    document = Document.objects.get()
+    for page in (
+        f"/admin/knowledge/document/{document.pk}/change/",
+        f"/admin/characters/character/{character.pk}/change/",
+        "/admin/knowledge/document/",
+    ):
+        response = admin_client.get(page)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "notes.md" in html and "/media/documents/" not in html
+
+
 def test_documents_stored_publicly_before_are_moved_out_of_media(settings, auth_client, character):
     # A document uploaded before documents went private: its file under MEDIA_ROOT.
     public = storages["default"]
