@@ -145,8 +145,8 @@ class WidgetIPRateThrottle(SettingRateThrottle):
     at 600/minute). Measured in-process, 600 requests into a window: ~9 us a check on the
     in-process cache and ~100 us on local Redis, against DRF's ~76 us and ~290 us. A fixed
     window lets a client burst up to twice the rate across a window's edge, which is fine
-    for an abuse limit. A cache that is
-    down lets requests through (logged), like every other throttle here.
+    for an abuse limit. A cache that is down lets requests through (logged), like every
+    other throttle here.
     """
 
     scope = "widget"
