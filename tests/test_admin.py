@@ -2,7 +2,6 @@
 
 import io
 import json
-import wave
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -14,7 +13,7 @@ from PIL import Image
 
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
-from tests.helpers import PASSWORD, change_url, form_payload, handoff_payload
+from tests.helpers import PASSWORD, change_url, form_payload, handoff_payload, wav_upload
 from tests.reference import SALES_AGENT
 
 SECRET = "sk-admin-test-secret-4f1c9a"
@@ -26,16 +25,6 @@ def png_upload(name="avatar.png"):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def wav_upload(name="voice.wav"):
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(8000)
-        audio.writeframes(b"\0\0" * 800)
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
 
 
 def stored_ciphertext(character):
