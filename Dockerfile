@@ -16,7 +16,7 @@ COPY accounts ./accounts
 COPY characters ./characters
 COPY knowledge ./knowledge
 COPY manage.py ./
-RUN pip install . && mkdir -p /data/media /app/staticfiles && chown -R app:app /data /app
+RUN pip install . && mkdir -p /data/media /data/private-media /app/staticfiles && chown -R app:app /data /app
 
 # collectstatic needs settings to import: throwaway random keys, never used at run time.
 RUN DJANGO_DEBUG=false \
@@ -26,6 +26,7 @@ RUN DJANGO_DEBUG=false \
 
 USER app
 ENV MEDIA_ROOT=/data/media \
+    PRIVATE_MEDIA_ROOT=/data/private-media \
     DJANGO_DEBUG=false
 EXPOSE 8000
 

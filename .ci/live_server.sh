@@ -32,10 +32,12 @@ export DJANGO_SECRET_KEY="ci-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')"
 export FERNET_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 export DJANGO_SECURE_SSL_REDIRECT=false
 export MEDIA_ROOT="$WORK/media"
+export PRIVATE_MEDIA_ROOT="$WORK/private-media"
 export API_DOCS_PUBLIC=true
 # Abuse limits would turn most generated requests into 429s; tests/test_throttling.py covers them.
 export API_THROTTLE_RATE=1000000/minute AUTH_THROTTLE_RATE=1000000/minute
 export API_KEY_FAILURE_THROTTLE_RATE=1000000/minute SESSION_THROTTLE_RATE=1000000/minute
+export WIDGET_THROTTLE_RATE=1000000/minute
 # Calls configured (with made-up LiveKit credentials: tokens are minted locally), so session
 # start and the worker endpoints reach their 200 branches.
 export LIVEKIT_URL=wss://livekit.invalid LIVEKIT_API_KEY=APIci

@@ -31,9 +31,11 @@ def configure_environment(workdir, shape):
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         MEDIA_ROOT=str(workdir / "media"),
+        PRIVATE_MEDIA_ROOT=str(workdir / "private-media"),
         LOG_LEVEL="WARNING",
     )
     os.environ.setdefault("API_THROTTLE_RATE", "5000/second")  # as bench/run.py
+    os.environ.setdefault("WIDGET_THROTTLE_RATE", "5000/second")
     if shape == "sqlite":
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'profile.sqlite3'}"
         os.environ.pop("REDIS_URL", None)

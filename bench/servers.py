@@ -90,6 +90,7 @@ def shape_env(shape, workdir, database_suffix="", fresh_database=False):
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         STATIC_ROOT=str(workdir / "static"),
         MEDIA_ROOT=str(workdir / "media"),
+        PRIVATE_MEDIA_ROOT=str(workdir / "private-media"),
         LOG_LEVEL="WARNING",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -105,6 +106,8 @@ def shape_env(shape, workdir, database_suffix="", fresh_database=False):
     # the requests of the last second (about 1000 per worker at these rates, production's worst
     # is 1000), with room above the fastest target so one bench user is never refused.
     env.setdefault("API_THROTTLE_RATE", BENCH_THROTTLE_RATE)
+    # The widget fetch's per-address throttle too: every wrk connection is one address.
+    env.setdefault("WIDGET_THROTTLE_RATE", BENCH_THROTTLE_RATE)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     (workdir / "static").mkdir(exist_ok=True)
     return env

@@ -10,6 +10,7 @@ from characters.crypto import EncryptedTextField
 from characters.schemas import integrations
 from characters.schemas.appearance import validate_widget_appearance
 from characters.schemas.tool_fields import McpServersField, ToolsField
+from characters.uploads import AudioFileField, ImageFileField
 
 
 class CharacterType(models.TextChoices):
@@ -53,12 +54,12 @@ class Character(models.Model):
     character_type = models.CharField(
         max_length=32, choices=CharacterType.choices, blank=True, default=""
     )
-    image = models.ImageField(
+    image = ImageFileField(
         upload_to="characters/images/", blank=True, validators=[validators.validate_image]
     )
     system_prompt = models.TextField(max_length=100_000, blank=True, default="")
     greeting = models.TextField(max_length=2_000, blank=True, default="")
-    voice_audio_file = models.FileField(
+    voice_audio_file = AudioFileField(
         upload_to="characters/voices/", blank=True, validators=[validators.validate_audio]
     )
     voice_url = models.URLField(

@@ -108,7 +108,52 @@ def dedupe(values):
     return list(dict.fromkeys(values))
 
 
-ALLOWED_IMAGE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+# The image formats accepted, and the extension a stored file of each format gets.
+IMAGE_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+ALLOWED_IMAGE_FORMATS = set(IMAGE_EXTENSIONS)
+# Mutagen's file types, by class name, and the extension a stored file of each type gets.
+AUDIO_EXTENSIONS = {
+    "MP3": "mp3",
+    "WAVE": "wav",
+    "OggVorbis": "ogg",
+    "OggOpus": "opus",
+    "OggFLAC": "oga",
+    "OggSpeex": "spx",
+    "FLAC": "flac",
+    "MP4": "m4a",
+    "AIFF": "aiff",
+    "ASF": "wma",
+}
+# Content of no known type: stored as opaque bytes (served as a download, never rendered).
+UNKNOWN_EXTENSION = "bin"
+
+
+def image_extension(file):
+    """The extension of the image format the content really is."""
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            image_format = image.format
+    except Exception:  # Pillow raises many types for what is not an image
+        image_format = None
+    finally:
+        file.seek(0)
+    return IMAGE_EXTENSIONS.get(image_format, UNKNOWN_EXTENSION)
+
+
+def audio_extension(file):
+    """The extension of the audio type the content really is."""
+    from mutagen import File as AudioFile
+    from mutagen import MutagenError
+
+    try:
+        file.seek(0)
+        audio = AudioFile(file)
+    except (MutagenError, OSError, ValueError, EOFError):
+        audio = None
+    finally:
+        file.seek(0)
+    return AUDIO_EXTENSIONS.get(type(audio).__name__, UNKNOWN_EXTENSION)
 
 
 def validate_image(file):

@@ -40,13 +40,14 @@ class DocumentAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["character", "file"]
-        return ["character", "file", *self.readonly_fields]
+        return ["character", "name", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        # A stored document is replaced by uploading a new one, not edited in place.
-        return ["character", "file", *self.readonly_fields]
+        # A stored document is replaced by uploading a new one, not edited in place; its file
+        # is private (no URL), so only its name shows.
+        return ["character", "name", *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

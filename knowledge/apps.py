@@ -6,4 +6,4 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self):
-        from knowledge import signals  # noqa: F401
+        from knowledge import checks, signals  # noqa: F401

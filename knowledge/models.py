@@ -5,10 +5,14 @@ from pathlib import PurePosixPath
 
 from django.db import models
 
+from oshara.storage import private_storage, with_extension
+
 
 def document_upload_path(instance, filename):
-    """An unguessable folder per upload: knowledge-base files are private to their owner."""
-    return f"documents/{uuid.uuid4().hex}/{filename}"
+    """An unguessable folder per upload, in the private storage (no URL serves it); the
+    extension is the type detected from the content, never the client's."""
+    name = with_extension(filename, instance.file_type or "bin")
+    return f"documents/{uuid.uuid4().hex}/{name}"
 
 
 class Document(models.Model):
@@ -26,7 +30,7 @@ class Document(models.Model):
     character = models.ForeignKey(
         "characters.Character", on_delete=models.CASCADE, related_name="documents"
     )
-    file = models.FileField(upload_to=document_upload_path, max_length=255)
+    file = models.FileField(upload_to=document_upload_path, storage=private_storage, max_length=255)
     file_type = models.CharField(max_length=8, choices=FileType.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     chunk_count = models.PositiveIntegerField(default=0)
@@ -37,7 +41,26 @@ class Document(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        """The stored file's name, without its folder."""
         return PurePosixPath(self.file.name).name
+
+    @property
+    def content_type(self):
+        return CONTENT_TYPES[self.file_type]
+
+
+CONTENT_TYPES = {
+    Document.FileType.PDF: "application/pdf",
+    Document.FileType.DOCX: (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    Document.FileType.TXT: "text/plain; charset=utf-8",
+    Document.FileType.MD: "text/markdown; charset=utf-8",
+}
 
 
 class DocumentChunk(models.Model):

@@ -1,4 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from characters.validators import validate_slug
@@ -10,10 +13,23 @@ QUERY_MAX_LENGTH = 1000
 
 
 class DocumentSerializer(serializers.ModelSerializer):
+    file = serializers.SerializerMethodField(
+        help_text="Where the owner downloads the file (authenticated, as an attachment)."
+    )
+    name = serializers.CharField(read_only=True, help_text="The stored file's name.")
+
     class Meta:
         model = Document
-        fields = ["id", "file", "file_type", "status", "chunk_count", "error", "created_at"]
+        fields = ["id", "file", "name", "file_type", "status", "chunk_count", "error", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_file(self, document):
+        # document.character is known without a query: prefetched with the character, or
+        # set by the character's related manager (knowledge/views.py).
+        path = reverse("document-file", kwargs={"slug": document.character.slug, "pk": document.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class DocumentUploadSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):

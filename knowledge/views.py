@@ -1,8 +1,17 @@
 """The /api/knowledge-base/ endpoints: a character's documents, and search over them."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -11,7 +20,7 @@ from rest_framework.views import APIView
 from characters.models import Character
 from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker
 from knowledge.embeddings import EmbeddingError
-from knowledge.models import Document
+from knowledge.models import CONTENT_TYPES
 from knowledge.search import search
 from knowledge.serializers import (
     DocumentSerializer,
@@ -21,9 +30,18 @@ from knowledge.serializers import (
     PassageSerializer,
 )
 from knowledge.tasks import enqueue_processing
+from oshara.http.files import harden_file_response
 from oshara.schema import error_response
 
 DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
+
+
+class AnyAcceptNegotiation(DefaultContentNegotiation):
+    """A download answers with the file's own type whatever Accept asks for (a client asking
+    for application/pdf must not get a 406); its errors are still JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 @extend_schema_view(
@@ -46,7 +64,9 @@ class DocumentViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates first: 401 before 404
-        characters = Character.objects.only("id").filter(slug=kwargs["slug"], owner=request.user)
+        characters = Character.objects.only("id", "slug").filter(
+            slug=kwargs["slug"], owner=request.user
+        )
         if request.method == "POST":
             # Locked until the upload commits: a concurrent delete of the character then
             # either waits (and removes the new document with it) or wins first (404 here).
@@ -56,7 +76,8 @@ class DocumentViewSet(
             raise NotFound()
 
     def get_queryset(self):
-        return Document.objects.filter(character=self.character)
+        # Through the related manager, each document knows its character without a query.
+        return self.character.documents.all()
 
     def get_serializer_class(self):
         return DocumentUploadSerializer if self.action == "create" else DocumentSerializer
@@ -64,6 +85,30 @@ class DocumentViewSet(
     def perform_create(self, serializer):
         document = serializer.save(character=self.character)
         enqueue_processing(document.pk)
+
+    @extend_schema(
+        summary="Download a document's file (as an attachment)",
+        parameters=[DOCUMENT_ID],
+        responses={
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY)
+                for content_type in CONTENT_TYPES.values()
+            },
+            404: OpenApiResponse(description="No such document of yours."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def file(self, request, *args, **kwargs):
+        """The stored file, private to the owner: never served under /media/."""
+        document = self.get_object()
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.name,
+            content_type=document.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return harden_file_response(response)
 
 
 class SearchUnavailable(APIException):

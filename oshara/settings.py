@@ -132,6 +132,9 @@ READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
 # The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
 # the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.
 WIDGET_APPEARANCE_CACHE_SECONDS = env.int("WIDGET_APPEARANCE_CACHE_SECONDS", default=3600)
+# Widget fetches per client address (DRF rate syntax), generous: every visitor behind one
+# office or mobile-carrier address shares it. Counted in the default cache.
+WIDGET_THROTTLE_RATE = env.str("WIDGET_THROTTLE_RATE", default="600/minute")
 # Local development only: admit every Origin (and none) instead of each allowed_origins.
 # Independent of DJANGO_DEBUG on purpose; `manage.py check --deploy` warns when it is on.
 WIDGET_ALLOW_ANY_ORIGIN = env.bool("WIDGET_ALLOW_ANY_ORIGIN", default=False)
@@ -181,8 +184,12 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Serves uploads from Django itself; on by default only for local runs.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+# Uploads no URL serves (knowledge-base documents): outside MEDIA_ROOT, so neither /media/
+# nor a web server publishing MEDIA_ROOT can reach them (a system check keeps them apart).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private-media")
 STORAGES = {
     "default": {"BACKEND": "oshara.storage.BoundedNameStorage"},
+    "private": {"BACKEND": "oshara.storage.PrivateStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 

@@ -17,6 +17,8 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from oshara.http.files import harden_file_response
+
 HealthSerializer = inline_serializer(
     "Health",
     fields={
@@ -86,5 +88,6 @@ def api_server_error(request, *args, **kwargs):
 
 
 def serve_media(request, path):
-    """Uploads served by Django itself (SERVE_MEDIA); MEDIA_ROOT is read per request."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    """Uploads served by Django itself (SERVE_MEDIA); MEDIA_ROOT is read per request. Never
+    sniffed, sandboxed, and a download unless an image or audio (oshara/http/files.py)."""
+    return harden_file_response(serve(request, path, document_root=settings.MEDIA_ROOT))

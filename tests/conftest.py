@@ -20,8 +20,9 @@ _sequence = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
-    """Every test writes uploads into its own temporary folder."""
+    """Every test writes uploads into its own temporary folders (public and private)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
 
 
 @pytest.fixture(autouse=True)

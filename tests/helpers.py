@@ -121,6 +121,19 @@ def png_upload(name="face.png", size=(8, 8), colour="red"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
+def wav_upload(name="voice.wav"):
+    """A real, short WAV file as a multipart upload."""
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\0\0" * 800)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
+
+
 def stored_files(root):
     """Every file under MEDIA_ROOT, relative to it."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

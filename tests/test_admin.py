@@ -2,7 +2,6 @@
 
 import io
 import json
-import wave
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -20,6 +19,7 @@ from tests.helpers import (
     form_payload,
     handoff_payload,
     stored_files,
+    wav_upload,
 )
 from tests.reference import SALES_AGENT
 
@@ -33,16 +33,6 @@ def png_upload(name="avatar.png"):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def wav_upload(name="voice.wav"):
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(8000)
-        audio.writeframes(b"\0\0" * 800)
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
 
 
 def stored_ciphertext(character, column="llm_api_key"):

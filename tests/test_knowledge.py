@@ -1,14 +1,14 @@
 """The /api/knowledge-base/{slug}/documents/ API: upload, type sniffing, listing, deletion."""
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 
 from knowledge.models import Document, DocumentChunk
 from tests.helpers import make_docx, make_pdf, make_zip, upload, words
 
 pytestmark = pytest.mark.django_db
 
-DOCUMENT_KEYS = {"id", "file", "file_type", "status", "chunk_count", "error", "created_at"}
+DOCUMENT_KEYS = {"id", "file", "name", "file_type", "status", "chunk_count", "error", "created_at"}
 
 
 def documents_url(slug):
@@ -39,8 +39,8 @@ def test_text_upload_is_pending_then_processed_with_known_chunk_count(post_docum
     assert set(body) == DOCUMENT_KEYS
     assert body["status"] == "PENDING"
     assert body["file_type"] == "txt"
-    assert body["file"].startswith("http://testserver/media/documents/")
-    assert body["file"].endswith("/notes.txt")
+    assert body["file"] == f"http://testserver{document_url('support-bot', body['id'])}file/"
+    assert body["name"] == "notes.txt"
 
     document = auth_client.get(document_url("support-bot", body["id"])).json()
     assert document["status"] == "PROCESSED"
@@ -212,7 +212,7 @@ def test_delete_removes_file_and_chunks(
 ):
     document_id = post_document(upload("a.txt", words(600))).json()["id"]
     name = Document.objects.get().file.name
-    assert default_storage.exists(name)
+    assert storages["private"].exists(name)
     assert DocumentChunk.objects.filter(document_id=document_id).count() == 2
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -221,7 +221,7 @@ def test_delete_removes_file_and_chunks(
     assert response.status_code == 204
     assert not Document.objects.exists()
     assert not DocumentChunk.objects.exists()
-    assert not default_storage.exists(name)
+    assert not storages["private"].exists(name)
     assert auth_client.get(document_url("support-bot", document_id)).status_code == 404
 
 
@@ -234,7 +234,7 @@ def test_deleting_the_character_removes_document_files(
     with django_capture_on_commit_callbacks(execute=True):
         assert auth_client.delete("/api/ai-characters/support-bot/").status_code == 204
 
-    assert not default_storage.exists(name)
+    assert not storages["private"].exists(name)
     assert not DocumentChunk.objects.exists()
 
 

@@ -34,6 +34,7 @@ def test_db_worker_processes_an_upload(auth_client, character, settings):
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "TASKS_BACKEND": DATABASE_BACKEND,
     }
     # --batch: run every queued task, then exit; the timeout bounds the wait.

@@ -44,6 +44,7 @@ def task_worker(settings, transactional_db):
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "TASKS_BACKEND": DATABASE_BACKEND,
     }
     worker = subprocess.Popen(

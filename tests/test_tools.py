@@ -12,7 +12,14 @@ from django.utils.html import escape
 
 from characters.crypto import decrypt
 from characters.models import Character
-from tests.helpers import DOCUMENTED_EXAMPLE, HTTP_SECRET, MCP_SECRET, item
+from tests.helpers import (
+    DOCUMENTED_EXAMPLE,
+    HTTP_SECRET,
+    MCP_SECRET,
+    change_url,
+    form_payload,
+    item,
+)
 
 URL = "/api/ai-characters/support-bot/"
 MASK = "********"
@@ -460,6 +467,59 @@ def test_mask_without_a_stored_value_is_refused(auth_client, character):
     response = auth_client.post("/api/ai-characters/", created)
     errors_at(response, "tools.0.config.headers.X-Oshara-Secret")
     errors_at(response, "mcp_servers.0.headers.Authorization")
+
+
+@pytest.mark.parametrize(
+    "new_url",
+    [
+        "https://evil.example.com/orders/status",  # another host
+        "http://api.acme.com/orders/status",  # another scheme
+        "https://api.acme.com:8443/orders/status",  # another port
+    ],
+)
+def test_mask_is_refused_when_the_url_moves_to_another_host(auth_client, character, new_url):
+    auth_client.patch(URL, example())
+    payload = masked(example())
+    payload["tools"][0]["config"]["url"] = new_url
+    payload["mcp_servers"][0]["url"] = new_url
+    response = auth_client.patch(URL, payload)
+    (message,) = errors_at(response, "tools.0.config.headers.X-Oshara-Secret")
+    assert "send this header's value again" in message
+    errors_at(response, "mcp_servers.0.headers.Authorization")
+    assert stored(character) == (example()["tools"], example()["mcp_servers"])  # nothing saved
+
+    payload["tools"][0]["config"]["headers"]["X-Oshara-Secret"] = "for-the-new-host"
+    payload["mcp_servers"][0]["headers"]["Authorization"] = "Bearer new-host"
+    assert auth_client.patch(URL, payload).status_code == 200
+    tools, servers = stored(character)
+    assert tools[0]["config"]["headers"] == {"X-Oshara-Secret": "for-the-new-host"}
+    assert servers[0]["headers"] == {"Authorization": "Bearer new-host"}
+
+
+def test_mask_is_kept_when_only_the_path_or_spelling_of_the_host_changes(auth_client, character):
+    auth_client.patch(URL, example())
+    payload = masked(example())
+    payload["tools"][0]["config"]["url"] = "HTTPS://API.acme.com:443/v2/orders"
+    payload["mcp_servers"][0]["url"] = "https://mcp.acme.com/other-path"
+    assert auth_client.patch(URL, payload).status_code == 200
+    assert stored(character)[0][0]["config"]["headers"] == {"X-Oshara-Secret": HTTP_SECRET}
+    assert stored(character)[1][0]["headers"] == {"Authorization": MCP_SECRET}
+
+
+def test_admin_refuses_a_mask_when_the_url_moves_to_another_host(
+    admin_client, auth_client, character
+):
+    auth_client.patch(URL, example())
+    url = change_url(character)
+    page = admin_client.get(url)
+    tools = masked(example())["tools"]
+    tools[0]["config"]["url"] = "https://evil.example.com/collect"
+    response = admin_client.post(url, {**form_payload(page), "tools": json.dumps(tools)})
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.errors["tools"]
+    assert message.startswith("0.config.headers.X-Oshara-Secret: ")
+    assert "send this header's value again" in message
+    assert stored(character)[0] == example()["tools"]
 
 
 def test_secrets_of_another_owner_are_out_of_reach(auth_client, other_client, character):

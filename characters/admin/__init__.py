@@ -48,7 +48,7 @@ class DocumentInline(admin.TabularInline):
     """Read-only: documents are uploaded and processed through the API."""
 
     model = Document
-    fields = readonly_fields = ["file", "file_type", "status", "chunk_count", "error", "created_at"]
+    fields = readonly_fields = ["name", "file_type", "status", "chunk_count", "error", "created_at"]
     extra = 0
     can_delete = False
 

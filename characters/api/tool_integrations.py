@@ -9,15 +9,17 @@ class ToolIntegrationsMixin:
     """For the character serializer: unique names, masked headers kept, references checked."""
 
     def validate_tools(self, value):
-        return self._validated_list(value, "tools", masking.tool_headers, "tool")
+        return self._validated_list(value, "tools", masking.tool_headers, masking.tool_url, "tool")
 
     def validate_mcp_servers(self, value):
-        return self._validated_list(value, "mcp_servers", masking.server_headers, "MCP server")
+        return self._validated_list(
+            value, "mcp_servers", masking.server_headers, masking.server_url, "MCP server"
+        )
 
-    def _validated_list(self, items, field_name, headers_of, what):
+    def _validated_list(self, items, field_name, headers_of, url_of, what):
         stored = getattr(self.instance, field_name) if self.instance is not None else []
         errors = integrations.duplicate_name_errors(items, what)
-        mask_errors = masking.keep_masked_headers(items, stored, headers_of)
+        mask_errors = masking.keep_masked_headers(items, stored, headers_of, url_of)
         for item_errors, header_errors in zip(errors, mask_errors, strict=True):
             if header_errors:
                 headers_errors = {name: [message] for name, message in header_errors.items()}

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from characters.schemas.masking import MASK, keep_masked_headers, server_headers, tool_headers
+from characters.schemas.masking import (
+    MASK,
+    keep_masked_headers,
+    server_headers,
+    server_url,
+    tool_headers,
+    tool_url,
+)
 from characters.schemas.tools import McpServerSerializer, ToolSerializer
 from characters.validators import flatten_errors
 
@@ -140,12 +147,15 @@ def clean_tool_integrations(character):
         raise ValidationError(errors)
 
 
-HEADERS = {"tools": (tool_headers, "config.headers"), "mcp_servers": (server_headers, "headers")}
+HEADERS = {
+    "tools": (tool_headers, tool_url, "config.headers"),
+    "mcp_servers": (server_headers, server_url, "headers"),
+}
 
 
 def _keep_masked_headers_of_saved_row(character):
     errors = {}
-    for field_name, (headers_of, path) in HEADERS.items():
+    for field_name, (headers_of, url_of, path) in HEADERS.items():
         items = getattr(character, field_name)
         if not isinstance(items, list) or not any(
             MASK in headers_of(item).values() for item in items
@@ -157,7 +167,9 @@ def _keep_masked_headers_of_saved_row(character):
             stored = saved.values_list(field_name, flat=True).first() or []
         messages = [
             f"{index}.{path}.{name}: {message}"
-            for index, item_errors in enumerate(keep_masked_headers(items, stored, headers_of))
+            for index, item_errors in enumerate(
+                keep_masked_headers(items, stored, headers_of, url_of)
+            )
             for name, message in item_errors.items()
         ]
         if messages:

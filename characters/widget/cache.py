@@ -74,7 +74,7 @@ def fill(slug, token):
     try:
         if token is None:
             token = uuid.uuid4().hex
-            if not cache.add(token_key(slug), token, timeout=None):
+            if not cache.add(token_key(slug), token, timeout=token_seconds()):
                 token = cache.get(token_key(slug)) or token
     except Exception:
         logger.warning("Cache unavailable; serving the widget appearance from the database.")
@@ -100,6 +100,13 @@ def build_entry(slug, token):
     return (token, allowed_origin_set(character.allowed_origins), body)
 
 
+def token_seconds():
+    """Tokens outlive their entries (so an entry is not rebuilt early) but do expire: an
+    unknown slug leaves nothing behind. A token that expired is replaced by a new random one,
+    which no stored entry carries, so expiry never serves a stale entry."""
+    return 2 * max(settings.WIDGET_APPEARANCE_CACHE_SECONDS, UNKNOWN_SLUG_SECONDS)
+
+
 def invalidate(slug):
     """Make the next fetch rebuild from the database. Call it after the change has committed."""
-    get_cache().set(token_key(slug), uuid.uuid4().hex, timeout=None)
+    get_cache().set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from characters.widget import cache as appearance_cache
 from characters.widget.origins import origin_is_allowed
+from oshara.http.throttling import WidgetIPRateThrottle
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 PREFLIGHT_MAX_AGE = "600"
@@ -23,11 +24,29 @@ def json_error(status, detail, **headers):
     return response
 
 
+def throttled(request, wait):
+    """429, readable by the page that asked: the body says nothing about the character, so
+    the Origin is granted without the lookup the throttle is there to spare."""
+    response = json_error(
+        429,
+        f"Request was throttled. Expected available in {wait} seconds.",
+        Retry_After=str(wait),
+        Vary="Origin",
+    )
+    if origin := request.META.get("HTTP_ORIGIN"):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
+
+
 @csrf_exempt  # public and cookie-less: other methods get a JSON 405, not the CSRF page
 @transaction.non_atomic_requests
 def widget_appearance(request, slug):
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         return json_error(405, f'Method "{request.method}" not allowed.', Allow=ALLOWED_METHODS)
+    throttle = WidgetIPRateThrottle()
+    if not throttle.allow_request(request, None):
+        return throttled(request, throttle.wait())
     found = appearance_cache.lookup(slug)
     if found is None:
         return json_error(404, "Not found.")

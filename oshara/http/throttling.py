@@ -5,10 +5,14 @@ setting on every request keeps AUTH_THROTTLE_RATE / API_THROTTLE_RATE overridabl
 """
 
 import hashlib
+import logging
+import math
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.settings import api_settings
+
+logger = logging.getLogger(__name__)
 
 
 class SettingRateThrottle(SimpleRateThrottle):
@@ -131,6 +135,42 @@ class FailedAPIKeyThrottle(SettingRateThrottle):
         """After exhausted(): count one more failure."""
         self.history.insert(0, self.now)
         self.cache.set(self.key, self.history, self.duration)
+
+
+class WidgetIPRateThrottle(SettingRateThrottle):
+    """The widget's public fetch, per client address, in fixed windows of the rate's period.
+
+    One cache operation per request (an increment; an add when a window starts), where DRF's
+    sliding window reads and writes back the list of every request's time (up to 600 floats
+    at 600/minute). Measured in-process, 600 requests into a window: ~9 us a check on the
+    in-process cache and ~100 us on local Redis, against DRF's ~76 us and ~290 us. A fixed
+    window lets a client burst up to twice the rate across a window's edge, which is fine
+    for an abuse limit. A cache that is down lets requests through (logged), like every
+    other throttle here.
+    """
+
+    scope = "widget"
+    rate_setting = "WIDGET_THROTTLE_RATE"
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self.wait_seconds = (window + 1) * self.duration - now
+        key = f"throttle_{self.scope}_{self.get_ident(request)}_{window}"
+        try:
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # the window's first request (or its key was evicted)
+                count = 1 if self.cache.add(key, 1, self.duration) else self.cache.incr(key)
+        except Exception:
+            logger.warning("Cache unavailable; the widget fetch is not throttled.")
+            return True
+        return count is None or count <= self.num_requests
+
+    def wait(self):
+        return max(1, math.ceil(self.wait_seconds))
 
 
 AUTH_THROTTLES = [AuthIPRateThrottle, AuthEmailRateThrottle]
