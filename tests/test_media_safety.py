@@ -136,7 +136,7 @@ def test_documents_stored_publicly_before_are_moved_out_of_media(settings, auth_
     document = Document.objects.create(character=character, file=name, file_type="txt")
     assert Client().get(f"/media/{name}").status_code == 200
 
-    migration = importlib.import_module("knowledge.migrations.0003_documents_in_private_storage")
+    migration = importlib.import_module("knowledge.migrations.0005_documents_in_private_storage")
     migration.to_private(apps, None)
 
     assert stored_files(settings.MEDIA_ROOT) == []

@@ -62,7 +62,9 @@ def test_no_widget_key_lives_forever(widget, auth_client, django_capture_on_comm
     for slug in ("support-bot", "ghost", "no-such-slug"):
         fetch(browser, url=f"/api/agents/{slug}/appearance/")
     with django_capture_on_commit_callbacks(execute=True):
-        response = auth_client.patch("/api/ai-characters/support-bot/", {"name": "Renamed"})
+        response = auth_client.patch(
+            "/api/ai-characters/support-bot/", {"widget_appearance": {"name": "Renamed"}}
+        )
     assert response.status_code == 200
     assert fetch(browser).json()["name"] == "Renamed"
     assert keys_without_expiry() == []
