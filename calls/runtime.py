@@ -4,6 +4,7 @@ This and the LiveKit token are the only places a stored secret leaves the servic
 of the body is one line of `build_runtime`, so a new character field is one line here.
 """
 
+from calls.form_values import form_fields
 from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
 from characters.widget.defaults import merged_appearance
@@ -101,7 +102,7 @@ def form_tools(stored_appearance, forms):
 
 
 def form_input_schema(form):
-    fields = [field for group in (form.get("steps") or [form]) for field in group.get("fields", [])]
+    fields = form_fields(form)
     properties = {}
     for field in fields:
         schema = {"type": FIELD_TYPES.get(field["type"], "string")}
