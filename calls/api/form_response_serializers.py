@@ -15,7 +15,7 @@ EXTERNAL_FORM = "This form has a submit_url: this form posts to its own URL."
 class FormValuesField(serializers.DictField):
     """{field name: value}; each value is checked against the form in the serializer."""
 
-    child = serializers.JSONField()
+    child = serializers.JSONField(allow_null=True)
 
 
 class FormSubmissionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

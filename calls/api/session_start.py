@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
+from calls.api.widget_gate import WidgetOriginGateMixin
 from calls.selectors import startable_character
 from calls.throttling import SessionStartIPThrottle
-from calls.api.widget_gate import WidgetOriginGateMixin
 from oshara.schema import error_response
 
 
