@@ -19,8 +19,10 @@ class FormValuesField(serializers.DictField):
 
 
 class FormSubmissionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Needs `character` in its context; validated_data then holds the merged form and the
-    session record in place of their ids."""
+    """A visitor's answers to one of the character's forms, in one of its call sessions."""
+
+    # Needs `character` in its context; validated_data then holds the merged form and the
+    # session record in place of their ids.
 
     form_id = StrictCharField(max_length=64, help_text="The `id` of one of the character's forms.")
     session_id = StrictCharField(

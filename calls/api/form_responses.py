@@ -92,7 +92,11 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
         "the body stays an array; the total and page links travel in headers. Someone "
         "else's character is a 404.",
         parameters=LIST_PARAMETERS,
-        responses={200: FormResponseSerializer(many=True), 404: error_response(404)},
+        responses={
+            200: FormResponseSerializer(many=True),
+            400: error_response(400, "A query parameter holds a NUL character."),
+            404: error_response(404, "You have no character with this slug."),
+        },
     )
     def get(self, request, slug):
         page = self.paginate_queryset(self.get_queryset())
