@@ -3,6 +3,9 @@
 import time
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from calls.models import FormResponse
@@ -261,3 +264,35 @@ def test_a_session_of_another_character(api_client, sales_session, make_characte
     unknown = {**body, "session_id": "sess_" + "0" * 32}
     assert submit_form(api_client, unknown).json() == response.json()
     assert submit_form(api_client, {**body, "session_id": "not-a-session"}).status_code == 400
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+    max_leaves=8,
+)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    values=st.dictionaries(
+        st.sampled_from([field["name"] for field in FIELDS]) | st.text(max_size=8),
+        JSON_VALUES,
+        max_size=6,
+    )
+)
+def test_arbitrary_values_are_stored_or_refused_never_a_500(
+    api_client, sales_session, lead_form, values
+):
+    response = submit(api_client, sales_session, {**GOOD, **values})
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 400:
+        assert set(response.json()) == {"values"}
