@@ -9,6 +9,8 @@ exponentially on a long non-matching value. Two bounds keep that from holding a 
 a value checked against a pattern is at most PATTERN_MAX_INPUT characters, and the matches of
 one submission share a time budget (FORM_PATTERN_TIMEOUT_SECONDS) enforced inside the
 `regex` engine, which stops a match that overruns it (the standard `re` cannot be stopped).
+The engine looks at its clock periodically, so a stopped match may run somewhat past the
+budget (a few tenths of a second on a busy machine), never exponentially.
 """
 
 import datetime
@@ -40,16 +42,21 @@ class FieldError(Exception):
 
 
 class PatternBudget:
-    """The time left for the pattern matches of one submission."""
+    """The time left for the pattern matches of one submission, counted from the first match
+    (compiling a pattern, cached by `regex`, is not counted)."""
 
     def __init__(self, seconds):
-        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.deadline = None
 
     def fullmatch(self, pattern, value):
+        compiled = regex.compile(pattern)
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError
-        return regex.fullmatch(pattern, value, timeout=left)
+        return compiled.fullmatch(value, timeout=left)
 
 
 def form_fields(form):

@@ -99,10 +99,11 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
         },
     )
     def get(self, request, slug):
-        page = self.paginate_queryset(self.get_queryset())
+        responses = self.get_queryset()
+        page = self.paginate_queryset(responses)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+        return Response(self.get_serializer(responses, many=True).data)
 
     @extend_schema(
         tags=["form responses"],
