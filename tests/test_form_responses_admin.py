@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from calls.models import FormResponse
@@ -30,6 +31,11 @@ def hostile_response(api_client, sales_session):
     return FormResponse.objects.get(pk=response.json()["id"])
 
 
+def change_url(response):
+    # As the admin links it: a pk such as "fr_26…" would otherwise read as an escape (_26 = &).
+    return reverse("admin:calls_formresponse_change", args=[quote(response.pk)])
+
+
 def assert_escaped(html):
     assert SCRIPT not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -43,7 +49,7 @@ def test_markup_in_values_is_escaped_on_the_list(admin_client, hostile_response)
 
 
 def test_markup_in_values_is_escaped_on_the_change_page(admin_client, hostile_response):
-    url = reverse("admin:calls_formresponse_change", args=[hostile_response.pk])
+    url = change_url(hostile_response)
     response = admin_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -96,8 +102,17 @@ def test_csv_export_is_plain_text_with_a_formula_guard(
 
 
 def test_responses_are_read_only_in_the_admin(admin_client, hostile_response):
-    url = reverse("admin:calls_formresponse_change", args=[hostile_response.pk])
+    url = change_url(hostile_response)
     admin_client.post(url, {"form_id": "changed"})
     hostile_response.refresh_from_db()
     assert hostile_response.form_id == "book-demo"
     assert admin_client.get(reverse("admin:calls_formresponse_add")).status_code == 403
+
+
+def test_the_list_links_every_id_to_its_page(admin_client, hostile_response):
+    """Ids like "fr_26…" contain what the admin's URL quoting reads as escapes (_26 is &)."""
+    FormResponse.objects.filter(pk=hostile_response.pk).update(id="fr_26" + "0" * 30)
+    html = admin_client.get(CHANGELIST).content.decode()
+    link = change_url(FormResponse.objects.get())
+    assert f'href="{link}"' in html
+    assert admin_client.get(link).status_code == 200
