@@ -38,6 +38,7 @@ export API_DOCS_PUBLIC=true
 export API_THROTTLE_RATE=1000000/minute AUTH_THROTTLE_RATE=1000000/minute
 export API_KEY_FAILURE_THROTTLE_RATE=1000000/minute SESSION_THROTTLE_RATE=1000000/minute
 export WIDGET_THROTTLE_RATE=1000000/minute
+export FORM_RESPONSE_THROTTLE_RATE=1000000/minute FORM_RESPONSE_SESSION_THROTTLE_RATE=1000000/minute
 # Calls configured (with made-up LiveKit credentials: tokens are minted locally), so session
 # start and the worker endpoints reach their 200 branches.
 export LIVEKIT_URL=wss://livekit.invalid LIVEKIT_API_KEY=APIci

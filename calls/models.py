@@ -94,3 +94,52 @@ class RuntimeFetch(models.Model):
 
     def __str__(self):
         return f"{self.session_id} @ {self.fetched_at:%Y-%m-%d %H:%M:%S}"
+
+
+FORM_RESPONSE_ID_PREFIX = "fr_"
+
+
+def new_form_response_id():
+    return FORM_RESPONSE_ID_PREFIX + secrets.token_hex(16)
+
+
+class FormResponse(models.Model):
+    """What a visitor submitted to a form with `submit_url: null` (managed storage).
+
+    It records the submission as it was: the form's definition may later change or go, the
+    response stays. It goes with its character (CASCADE: deleted only when the owner deletes
+    the character); its session may be deleted without it (SET_NULL, the id kept).
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=new_form_response_id, editable=False
+    )
+    character = models.ForeignKey(
+        "characters.Character", on_delete=models.CASCADE, related_name="form_responses"
+    )
+    session = models.ForeignKey(
+        CallSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="form_responses",
+    )
+    # The session's id as submitted: kept when the session record is deleted.
+    session_key = models.CharField("session id", max_length=40)
+    form_id = models.CharField(max_length=64)
+    # The form's title when it was submitted (the definition may change or be removed).
+    form_title = models.CharField(max_length=200, blank=True, default="")
+    values = models.JSONField(default=dict)
+    origin = models.CharField(max_length=2000, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["character", "-created_at"]),
+            models.Index(fields=["character", "form_id", "-created_at"]),
+            models.Index(fields=["character", "session_key", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return self.id

@@ -7,6 +7,7 @@ of the body is one line of `build_runtime`, so a new character field is one line
 from django.conf import settings
 from django.urls import reverse
 
+from calls.form_values import form_fields
 from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
 from characters.widget.defaults import merged_appearance
@@ -122,7 +123,7 @@ def form_tools(stored_appearance, forms):
 
 
 def form_input_schema(form):
-    fields = [field for group in (form.get("steps") or [form]) for field in group.get("fields", [])]
+    fields = form_fields(form)
     properties = {}
     for field in fields:
         schema = {"type": FIELD_TYPES.get(field["type"], "string")}

@@ -1,4 +1,5 @@
-"""Writes: starting a session (race-safe per-owner limit), recording a report or a fetch."""
+"""Writes: starting a session (race-safe per-owner limit), recording a report, a fetch or a
+form response."""
 
 import math
 import secrets
@@ -9,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from calls.models import CallSession, RuntimeFetch
+from calls.models import CallSession, FormResponse, RuntimeFetch
 
 USAGE_FIELDS = (
     "session_duration_seconds",
@@ -86,4 +87,17 @@ def record_report(session, *, usage, transcript):
 def record_runtime_fetch(session, *, client_address, user_agent):
     return RuntimeFetch.objects.create(
         session=session, client_address=client_address or None, user_agent=user_agent[:300]
+    )
+
+
+def record_form_response(character, session, form, values, *, origin):
+    """Store a visitor's validated submission of `form` (a merged form definition)."""
+    return FormResponse.objects.create(
+        character=character,
+        session=session,
+        session_key=session.pk,
+        form_id=form["id"],
+        form_title=form.get("title", "")[:200],
+        values=values,
+        origin=(origin or "")[:2000],
     )

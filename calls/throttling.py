@@ -1,6 +1,11 @@
 """Abuse limits of the call endpoints (rates read from settings at request time)."""
 
+import re
+
+from calls.models import SESSION_ID_PATTERN
 from oshara.http.throttling import SettingRateThrottle
+
+SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 
 class SessionStartIPThrottle(SettingRateThrottle):
@@ -21,3 +26,28 @@ class WorkerIPThrottle(SettingRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class FormResponseIPThrottle(SettingRateThrottle):
+    """Form submissions per client address."""
+
+    scope = "form_response_ip"
+    rate_setting = "FORM_RESPONSE_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class FormResponseSessionThrottle(SettingRateThrottle):
+    """Form submissions per call session, whichever address sends them. A body without a
+    well-formed session id is not counted here (it is refused before anything is stored)."""
+
+    scope = "form_response_session"
+    rate_setting = "FORM_RESPONSE_SESSION_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        data = request.data
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": session_id}

@@ -164,6 +164,14 @@ USAGE_PRICES_USD = {
         "per_million_tts_characters",
     )
 }
+# Form responses (docs/form-responses.md): submissions per client IP and per call session,
+# the largest body accepted, and the time all pattern checks of one submission may take.
+FORM_RESPONSE_THROTTLE_RATE = env.str("FORM_RESPONSE_THROTTLE_RATE", default="30/minute")
+FORM_RESPONSE_SESSION_THROTTLE_RATE = env.str(
+    "FORM_RESPONSE_SESSION_THROTTLE_RATE", default="10/minute"
+)
+FORM_RESPONSE_MAX_BYTES = env.int("FORM_RESPONSE_MAX_BYTES", default=128 * 1024)
+FORM_PATTERN_TIMEOUT_SECONDS = env.float("FORM_PATTERN_TIMEOUT_SECONDS", default=0.2)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,12 +8,15 @@ from rest_framework.test import APIClient
 
 from characters.models import Character
 from tests.helpers import (
+    ACME_ORIGIN,
     AGENT_WORKER_TEST_KEY,
     LIVEKIT_TEST_SECRET,
     PASSWORD,
     WIDGET_ORIGIN,
     client_for,
+    start_call,
 )
+from tests.reference import SALES_AGENT, SUPPORT_BOT
 
 _sequence = itertools.count(1)
 
@@ -143,3 +146,28 @@ def widget_character(make_character, user):
         greeting="Hello, shopper!",
         allowed_origins=[WIDGET_ORIGIN],
     )
+
+
+@pytest.fixture
+def sales_agent(auth_client):
+    """The reference's support-bot and sales-agent, created through the API by `user`."""
+    for body in (SUPPORT_BOT, SALES_AGENT):
+        response = auth_client.post("/api/ai-characters/", body, format="json")
+        assert response.status_code == 201, response.content
+    return Character.objects.get(slug="sales-agent")
+
+
+@pytest.fixture
+def form_settings(calls_settings):
+    """Form submissions unthrottled (the throttling tests set their own rates)."""
+    calls_settings.FORM_RESPONSE_THROTTLE_RATE = "100000/minute"
+    calls_settings.FORM_RESPONSE_SESSION_THROTTLE_RATE = "100000/minute"
+    return calls_settings
+
+
+@pytest.fixture
+def sales_session(form_settings, sales_agent):
+    """A call session of sales-agent, started by the widget from https://acme.com."""
+    response = start_call(APIClient(), agent="sales-agent", origin=ACME_ORIGIN)
+    assert response.status_code == 200, response.content
+    return response.json()["session_id"]

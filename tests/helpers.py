@@ -291,3 +291,18 @@ def worker_client():
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=AGENT_WORKER_TEST_KEY)
     return client
+
+
+# -- form responses: the reference's sales-agent and its "book-demo" form --------------------
+
+ACME_ORIGIN = "https://acme.com"
+
+
+def form_responses_url(slug="sales-agent"):
+    return f"/api/agents/{slug}/form-responses/"
+
+
+def submit_form(client, body, slug="sales-agent", origin=ACME_ORIGIN, **headers):
+    if origin:
+        headers["HTTP_ORIGIN"] = origin
+    return client.post(form_responses_url(slug), body, format="json", **headers)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,12 +17,10 @@ from rest_framework.views import APIView
 
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
+from calls.api.widget_gate import WidgetOriginGateMixin
 from calls.selectors import startable_character
 from calls.throttling import SessionStartIPThrottle
-from characters.widget.origins import allowed_origin_set, origin_is_allowed
 from oshara.schema import error_response
-
-PREFLIGHT_MAX_AGE = "600"
 
 
 class SessionLimitThrottled(Throttled):
@@ -50,7 +48,7 @@ class SessionLimitThrottled(Throttled):
     },
 )
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
-class SessionStartView(APIView):
+class SessionStartView(WidgetOriginGateMixin, APIView):
     """Reads run in autocommit, so the write transaction (services.start_session) is the only
     one and begins with its insert (see there)."""
 
@@ -74,7 +72,7 @@ class SessionStartView(APIView):
         if character is None:
             raise NotFound("No active character has this slug.")
         origin = request.headers.get("Origin")
-        self.check_caller(request, character, origin)
+        self.check_caller(request, character)
         if missing := livekit.missing_settings():
             return Response(
                 {"detail": f"Calls are not configured on this server: set {', '.join(missing)}."},
@@ -105,38 +103,10 @@ class SessionStartView(APIView):
             }
         )
 
-    def check_caller(self, request, character, origin):
-        user = request.user
-        if user is not None and user.is_authenticated and user.pk == character.owner_id:
-            return
-        if settings.WIDGET_ALLOW_ANY_ORIGIN:
-            request.cors_origin = origin
-            return
-        if not origin_is_allowed(origin, allowed_origin_set(character.allowed_origins)):
-            raise PermissionDenied(
-                "This origin is not allowed to embed this character."
-                if origin
-                else "An Origin header (or the owner's credentials) is required."
-            )
-        request.cors_origin = origin
-
     def options(self, request, *args, **kwargs):
         """CORS preflight: the slug is in the body, so the POST itself does the gating."""
-        response = Response(status=204)
-        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        if requested := request.headers.get("Access-Control-Request-Headers"):
-            response["Access-Control-Allow-Headers"] = requested
-        response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         request.cors_origin = request.headers.get("Origin")
-        return response
+        return self.preflight(request)
 
     def get_throttles(self):
         return [] if self.request.method == "OPTIONS" else super().get_throttles()
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        # Only an admitted origin gets a CORS grant; every answer depends on Origin.
-        if origin := getattr(request, "cors_origin", None):
-            response["Access-Control-Allow-Origin"] = origin
-        response["Vary"] = "Origin" if "Vary" not in response else response["Vary"] + ", Origin"
-        return response
