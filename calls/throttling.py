@@ -1,9 +1,9 @@
 """Abuse limits of the call endpoints (rates read from settings at request time)."""
 
-from oshara.http.throttling import SettingRateThrottle
+from oshara.http.throttling import WindowCounterThrottle
 
 
-class SessionStartIPThrottle(SettingRateThrottle):
+class SessionStartIPThrottle(WindowCounterThrottle):
     """Session starts per client address, whoever is asking (widget or backend)."""
 
     scope = "session_start_ip"
@@ -13,7 +13,7 @@ class SessionStartIPThrottle(SettingRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WorkerIPThrottle(SettingRateThrottle):
+class WorkerIPThrottle(WindowCounterThrottle):
     """The worker's calls per address, at the API's rate (a wrong key is counted too)."""
 
     scope = "agent_worker_ip"

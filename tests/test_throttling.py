@@ -1,10 +1,13 @@
 """Abuse limits: login and sign-up per IP and per e-mail, the API per user."""
 
+import threading
+
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from oshara import settings as production_settings
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,32 @@ def test_api_is_throttled_per_user(auth_client, other_client, settings):
         assert auth_client.get("/api/ai-characters/").status_code == 200
     assert_throttled(auth_client.get("/api/ai-characters/"))
     assert other_client.get("/api/ai-characters/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_limit_is_exact_under_concurrent_requests(user, settings):
+    """One counter per window, incremented atomically: 16 simultaneous requests against a
+    limit of 5 let exactly 5 through (a day's window: the test never straddles two)."""
+    settings.API_THROTTLE_RATE = "5/day"
+    clients = [client_for(user) for _ in range(16)]
+    barrier = threading.Barrier(len(clients))
+    statuses, errors = [], []
+
+    def request(client):
+        try:
+            barrier.wait()
+            statuses.append(client.get("/api/ai-characters/").status_code)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(statuses) == [200] * 5 + [429] * 11
+    # Refused requests are not counted: the budget stays used up, not overdrawn.
+    assert_throttled(client_for(user).get("/api/ai-characters/"))
