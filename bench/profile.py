@@ -18,9 +18,10 @@ from cryptography.fernet import Fernet
 
 
 def configure_environment(workdir, shape):
-    if shape == "postgres":
-        from bench import servers
+    from bench import servers
 
+    os.environ.update(servers.paths_env())
+    if shape == "postgres":
         os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = servers.postgres_urls()
         servers.create_database(os.environ["DATABASE_URL"])
         os.environ["CACHE_KEY_PREFIX"] = f"oshara-profile-{secrets.token_hex(4)}"
@@ -59,9 +60,10 @@ def main():
     seed.main(workdir)
     info = __import__("json").loads((workdir / "seed.json").read_text())
     client = Client(HTTP_HOST=seed.HOST)
-    counts = (args.requests, args.requests // 10, args.requests)  # retrieve, list, appearance
+    # retrieve, list, appearance, retrieve with an API key (the GETs of bench/paths.py)
+    counts = (args.requests, args.requests // 10, args.requests, args.requests)
     for target, count in zip(info["targets"], counts, strict=False):
-        if "missing" in target:
+        if "missing" in target or target["method"] != "GET":
             continue
         path, headers = target["path"], target["headers"]
         with CaptureQueriesContext(connection) as captured:
