@@ -95,6 +95,7 @@ PATHS = [
         floor="sql",
         headers={"X-API-Key": "{kb_key}"},
         expect_items="kb_top_k",
+        targets={POSTGRES: Target("sql", 0.10), SQLITE: Target("bare", 0.05)},
         prepare=prepare.knowledge_chunks,
     ),
 ]
