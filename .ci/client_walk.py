@@ -220,7 +220,9 @@ def run(base_url, schema):
     def widget_fetch():
         call = agents_appearance_retrieve.sync_detailed
         public = expect(call("sales-agent", client=walk.anonymous, origin="https://acme.com"), 200)
-        assert public.widget_appearance.theme.primary_color == "#FF6B35"
+        # The appearance itself, flat: the panel's name and theme at the top level.
+        assert public.theme.primary_color == "#FF6B35"
+        assert public.name == "Acme Sales"
 
     def upload_document():
         document = File(payload=io.BytesIO(b"Acme opens at nine."), file_name="hours.txt")

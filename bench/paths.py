@@ -11,6 +11,8 @@ more placeholders (an API key, a form, documents).
 
 from dataclasses import dataclass, field
 
+from bench import prepare
+
 # The two shapes: a laptop (SQLite + in-process cache) and production (PostgreSQL + Redis).
 SQLITE, POSTGRES = "sqlite", "postgres"
 
@@ -42,7 +44,9 @@ class BenchPath:
 
 
 JWT = {"Authorization": "Bearer {token}"}
+API_KEY = {"X-API-Key": "{api_key}"}
 ORIGIN = {"Origin": "{origin}"}
+RETRIEVE_TARGETS = {POSTGRES: Target("sql", 0.40), SQLITE: Target("bare", 0.35)}
 
 PATHS = [
     BenchPath(
@@ -50,7 +54,7 @@ PATHS = [
         "/api/ai-characters/{slug}/",
         floor="sql",
         headers=JWT,
-        targets={POSTGRES: Target("sql", 0.40), SQLITE: Target("bare", 0.35)},
+        targets=RETRIEVE_TARGETS,
     ),
     BenchPath(
         "list of 100 (JWT)",
@@ -66,6 +70,44 @@ PATHS = [
         floor="cache",
         headers=ORIGIN,
         targets={POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)},
+    ),
+    BenchPath(
+        "retrieve by slug (X-API-Key)",
+        "/api/ai-characters/{slug}/",
+        floor="sql",
+        headers=API_KEY,
+        targets=RETRIEVE_TARGETS,
+        prepare=prepare.api_key,
+    ),
+    BenchPath(
+        "session start (Origin)",
+        "/api/agents/agent-session/",
+        floor="sql",
+        method="POST",
+        headers=ORIGIN,
+        body="{session_body}",
+        targets={POSTGRES: Target("sql", 0.30), SQLITE: Target("bare", 0.25)},
+        prepare=prepare.session_start,
+    ),
+    BenchPath(
+        "form submission (Origin)",
+        "/api/agents/{slug}/form-responses/",
+        floor="sql",
+        method="POST",
+        headers=ORIGIN,
+        body="{form_body}",
+        status=201,
+        targets={POSTGRES: Target("sql", 0.30), SQLITE: Target("bare", 0.25)},
+        prepare=prepare.form_submission,
+    ),
+    BenchPath(
+        "knowledge search (20k chunks)",
+        "/api/knowledge-base/query/?{kb_query}",
+        floor="sql",
+        headers={"X-API-Key": "{kb_key}"},
+        expect_items="kb_top_k",
+        targets={POSTGRES: Target("sql", 0.10), SQLITE: Target("bare", 0.05)},
+        prepare=prepare.knowledge_chunks,
     ),
 ]
 

@@ -133,6 +133,7 @@ def measure(client, method, path, headers, body=None, status=200, expect_items=N
 def bench_context(user, character):
     """The placeholders the paths' URLs, headers and bodies use (see bench/paths.py)."""
     return {
+        "email": user.email,
         "token": str(AccessToken.for_user(user)),
         "slug": character.slug,
         "origin": ORIGIN,

@@ -108,9 +108,26 @@ def shape_env(shape, workdir, database_suffix="", fresh_database=False):
     env.setdefault("API_THROTTLE_RATE", BENCH_THROTTLE_RATE)
     # The widget fetch's per-address throttle too: every wrk connection is one address.
     env.setdefault("WIDGET_THROTTLE_RATE", BENCH_THROTTLE_RATE)
+    env.update(paths_env())
     env.pop("DJANGO_SETTINGS_MODULE", None)
     (workdir / "static").mkdir(exist_ok=True)
     return env
+
+
+def paths_env():
+    """What the call and knowledge paths need: made-up LiveKit credentials (session start
+    mints its token locally, nothing is called), no per-owner session cap, a per-address
+    session rate no run reaches, and the voice worker's knowledge-base key."""
+    return {
+        "LIVEKIT_URL": "wss://livekit.bench.invalid",
+        "LIVEKIT_API_KEY": "APIbench",
+        "LIVEKIT_API_SECRET": secrets.token_urlsafe(32),
+        "MAX_CONCURRENT_SESSIONS": "0",
+        "SESSION_THROTTLE_RATE": BENCH_THROTTLE_RATE,
+        "KB_QUERY_API_KEY": secrets.token_urlsafe(32),
+        "FORM_RESPONSE_THROTTLE_RATE": BENCH_THROTTLE_RATE,
+        "FORM_RESPONSE_SESSION_THROTTLE_RATE": BENCH_THROTTLE_RATE,
+    }
 
 
 def clear_cache_keys(env):

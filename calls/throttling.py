@@ -3,12 +3,12 @@
 import re
 
 from calls.models import SESSION_ID_PATTERN
-from oshara.http.throttling import SettingRateThrottle
+from oshara.http.throttling import WindowCounterThrottle
 
 SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 
-class SessionStartIPThrottle(SettingRateThrottle):
+class SessionStartIPThrottle(WindowCounterThrottle):
     """Session starts per client address, whoever is asking (widget or backend)."""
 
     scope = "session_start_ip"
@@ -18,7 +18,7 @@ class SessionStartIPThrottle(SettingRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WorkerIPThrottle(SettingRateThrottle):
+class WorkerIPThrottle(WindowCounterThrottle):
     """The worker's calls per address, at the API's rate (a wrong key is counted too)."""
 
     scope = "agent_worker_ip"
@@ -28,7 +28,7 @@ class WorkerIPThrottle(SettingRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class FormResponseIPThrottle(SettingRateThrottle):
+class FormResponseIPThrottle(WindowCounterThrottle):
     """Form submissions per client address."""
 
     scope = "form_response_ip"
@@ -38,7 +38,7 @@ class FormResponseIPThrottle(SettingRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class FormResponseSessionThrottle(SettingRateThrottle):
+class FormResponseSessionThrottle(WindowCounterThrottle):
     """Form submissions per call session, whichever address sends them. A body without a
     well-formed session id is not counted here (it is refused before anything is stored)."""
 

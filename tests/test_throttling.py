@@ -1,10 +1,14 @@
 """Abuse limits: login and sign-up per IP and per e-mail, the API per user."""
 
+import threading
+
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from oshara import settings as production_settings
-from tests.helpers import PASSWORD
+from oshara.http.throttling import WindowCounterThrottle
+from tests.helpers import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +118,68 @@ def test_api_is_throttled_per_user(auth_client, other_client, settings):
         assert auth_client.get("/api/ai-characters/").status_code == 200
     assert_throttled(auth_client.get("/api/ai-characters/"))
     assert other_client.get("/api/ai-characters/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_limit_is_exact_under_concurrent_requests(user, settings):
+    """One counter per window, incremented atomically: 16 simultaneous requests against a
+    limit of 5 let exactly 5 through (a day's window: the test never straddles two)."""
+    settings.API_THROTTLE_RATE = "5/day"
+    clients = [client_for(user) for _ in range(16)]
+    barrier = threading.Barrier(len(clients))
+    statuses, errors = [], []
+
+    def request(client):
+        try:
+            barrier.wait()
+            statuses.append(client.get("/api/ai-characters/").status_code)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(statuses) == [200] * 5 + [429] * 11
+    # Refused requests are not counted: the budget stays used up, not overdrawn.
+    assert_throttled(client_for(user).get("/api/ai-characters/"))
+
+
+class ClockedThrottle(WindowCounterThrottle):
+    """The API's counter with a clock the test sets (the rate from API_THROTTLE_RATE)."""
+
+    rate_setting = "API_THROTTLE_RATE"
+    clock = 0.0
+
+    def timer(self):
+        return ClockedThrottle.clock
+
+    def get_cache_key(self, request, view):
+        return "throttle_test_clocked"
+
+
+def hits(at, count=1):
+    ClockedThrottle.clock = at
+    results = []
+    for _ in range(count):
+        throttle = ClockedThrottle()
+        results.append(throttle.allow_request(None, None) or throttle.wait())
+    return results
+
+
+def test_the_window_slides_over_the_previous_one(settings):
+    """Four allowed late in one minute still weigh on the start of the next: no burst of
+    twice the rate across a window's edge, and Retry-After says when one more fits."""
+    settings.API_THROTTLE_RATE = "4/minute"
+    start = 60 * 1_000_000  # the start of a minute
+    assert hits(start + 50, 5) == [True] * 4 + [10]  # this window is full: wait for its end
+    # 5 s into the next minute the previous four still count 4 x 55/60: one more is too many;
+    # it fits once their share is at most 3, at 15 s in.
+    assert hits(start + 65) == [10]
+    assert hits(start + 75) == [True]
+    # 16 s in: 1 + 1 + 4 x 44/60 > 4; the next fits when 4 x remaining/60 <= 2, at 30 s in.
+    assert hits(start + 76) == [14]

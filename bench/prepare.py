@@ -1,0 +1,104 @@
+"""The data of the paths that need more than the seeded characters (bench/paths.py).
+
+Each function runs in the seeding process (bench/seed.py, Django set up, inside no
+transaction), creates what its path needs for the seeded character `{slug}` and returns more
+placeholders. Imports are inside the functions: bench/paths.py is also read by bench/run.py,
+which never sets Django up.
+"""
+
+import json
+import urllib.parse
+
+KB_EMAIL = "bench-kb-user@bench.invalid"
+KB_SLUG = "bench-agent-knowledge"  # the bench prefix: bench/seed.py deletes it with the rest
+KB_CHUNKS = 20_000
+KB_CHUNKS_PER_DOCUMENT = 500
+KB_QUESTION = "how do I get my money back"
+
+
+def api_key(context):
+    """A key of the bench user's own, for `X-API-Key`."""
+    from accounts.api_keys.services import create_key
+    from accounts.models import User
+
+    user = User.objects.get(email=context["email"])
+    _, full_key = create_key(user, "bench")
+    return {"api_key": full_key}
+
+
+def session_start(context):
+    """The session start's body; LiveKit and the limits come from the environment
+    (bench/servers.py, shape_env)."""
+    return {"session_body": json.dumps({"agent": context["slug"]})}
+
+
+def form_submission(context):
+    """The seeded appearance's `book-demo` form (name, email), filled in, in one session of the
+    seeded character (started as the widget would, a stored row)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.models import CallSession
+    from characters.models import Character
+
+    character = Character.objects.get(slug=context["slug"])
+    session = CallSession.objects.create(
+        character=character,
+        character_slug=character.slug,
+        owner_id=character.owner_id,
+        room_name=f"{character.slug}-bench",
+        participant_identity="visitor-bench",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    values = {"name": "Ada Lovelace", "email": "ada@acme.com"}
+    body = {"form_id": "book-demo", "session_id": session.pk, "values": values}
+    return {"form_body": json.dumps(body)}
+
+
+def knowledge_chunks(context):
+    """KB_CHUNKS chunks of random unit vectors (the configured embedder's dimension) in
+    PROCESSED documents of one character of another user (the bench user's characters and
+    their representations stay as they are): ranking costs the same whatever the vectors
+    hold, and embedding 20,000 chunks would make seeding the slow part (as bench/kb_query.py).
+    """
+    import numpy as np
+    from django.conf import settings
+
+    from accounts.models import User
+    from characters.models import Character
+    from knowledge.embeddings import get_embedder, normalised, to_bytes
+    from knowledge.models import Document, DocumentChunk
+
+    User.objects.filter(email=KB_EMAIL).delete()
+    owner = User.objects.create_user(email=KB_EMAIL, password=None)
+    character = Character.objects.create(owner=owner, slug=KB_SLUG, name="Knowledge bench")
+    embedder = get_embedder()
+    generator = np.random.default_rng(KB_CHUNKS)
+    text = " ".join(f"word{number}" for number in range(500))  # ~4.4 KB, a full chunk
+    for start in range(0, KB_CHUNKS, KB_CHUNKS_PER_DOCUMENT):
+        document = Document.objects.create(
+            character=character,
+            file=f"documents/bench/manual-{start}.pdf",
+            file_type=Document.FileType.PDF,
+            status=Document.Status.PROCESSED,
+            chunk_count=KB_CHUNKS_PER_DOCUMENT,
+        )
+        vectors = normalised(
+            generator.standard_normal((KB_CHUNKS_PER_DOCUMENT, embedder.dimensions))
+        )
+        DocumentChunk.objects.bulk_create(
+            DocumentChunk(
+                document=document,
+                index=index,
+                text=text,
+                token_count=500,
+                page=index + 1,
+                embedding=to_bytes(vector),
+                embedding_model=embedder.name,
+                embedding_dimensions=embedder.dimensions,
+            )
+            for index, vector in enumerate(vectors)
+        )
+    query = urllib.parse.urlencode({"slug": KB_SLUG, "q": KB_QUESTION, "top_k": 5})
+    return {"kb_query": query, "kb_key": settings.KB_QUERY_API_KEY, "kb_top_k": 5}
