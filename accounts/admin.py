@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import User, normalize_email
+from accounts.emails import normalize_email
+from accounts.models import User
 
 
 class EmailUserCreationForm(AdminUserCreationForm):

@@ -1,6 +1,6 @@
 """Log-in limits shared by the API and the admin: one set of throttles, one failure count.
 
-The API's views apply oshara.http.throttling.AUTH_THROTTLES themselves; the admin's login page
+The API's views apply accounts.throttling.AUTH_THROTTLES themselves; the admin's login page
 gets the same throttles from `throttled_admin_login`. Every failed `authenticate()` (both
 paths call it) sends `user_login_failed`, which counts the failure per e-mail address.
 """
@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpResponse
 
-from oshara.http.throttling import AUTH_THROTTLES, AuthEmailRateThrottle
+from accounts.throttling import AUTH_THROTTLES, AuthEmailRateThrottle
 
 
 @receiver(user_login_failed)

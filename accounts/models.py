@@ -1,24 +1,12 @@
 """An e-mail-based user: the address is the login, compared case-insensitively."""
 
-import contextlib
-
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-
-def normalize_email(email):
-    """Addresses are stored lower-cased, with the domain in its ASCII (IDNA) form, so that
-    uniqueness and login ignore case, and `user@bücher.example` is `user@xn--bcher-kva.example`.
-    """
-    local, at, domain = (email or "").strip().lower().rpartition("@")
-    if not at:
-        return domain
-    with contextlib.suppress(UnicodeError):  # not a valid domain: the validator refuses it
-        domain = domain.encode("idna").decode("ascii")
-    return f"{local}@{domain}"
+from accounts.emails import normalize_email
 
 
 class UserManager(BaseUserManager):
@@ -80,4 +68,4 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 from accounts.api_keys.models import ApiKey  # noqa: E402  the app's models live in two modules
 
-__all__ = ["ApiKey", "User", "UserManager", "normalize_email"]
+__all__ = ["ApiKey", "User", "UserManager"]

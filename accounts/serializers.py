@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import normalize_email
+from accounts.emails import normalize_email
 
 User = get_user_model()
 

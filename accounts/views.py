@@ -13,8 +13,8 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
+from accounts.throttling import AUTH_THROTTLES
 from accounts.tokens import LogoutSerializer, RefreshToken, RotatingRefreshSerializer
-from oshara.http.throttling import AUTH_THROTTLES
 from oshara.schema import error_response
 
 

@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from accounts.api_keys import selectors, services
-from oshara.http.throttling import FailedAPIKeyThrottle
+from accounts.throttling import FailedAPIKeyThrottle
 
 HEADER = "X-API-Key"
 META_KEY = "HTTP_X_API_KEY"  # WSGI upper-cases header names: any case is accepted
