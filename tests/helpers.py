@@ -8,13 +8,15 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import zipfile
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
 import docx
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, connections
 from django.forms import FileField
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -306,3 +308,40 @@ def submit_form(client, body, slug="sales-agent", origin=ACME_ORIGIN, **headers)
     if origin:
         headers["HTTP_ORIGIN"] = origin
     return client.post(form_responses_url(slug), body, format="json", **headers)
+
+
+# -- real threads ----------------------------------------------------------------------------
+
+OUTCOMES = {}  # race name -> counts of status codes, printed with -s
+
+
+def run_concurrently(requests):
+    """Start every request at the same moment; return their responses in order."""
+    barrier = threading.Barrier(len(requests))
+    responses = [None] * len(requests)
+    errors = []
+
+    def worker(index, request):
+        try:
+            barrier.wait()
+            responses[index] = request()
+        except Exception as exc:  # surfaced below, with the thread's traceback lost otherwise
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return responses
+
+
+def record(name, responses):
+    counts = Counter(response.status_code for response in responses)
+    OUTCOMES[name] = dict(sorted(counts.items()))
+    print(f"\n{name}: {OUTCOMES[name]}")
+    assert 500 not in counts
+    return counts

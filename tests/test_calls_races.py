@@ -1,22 +1,16 @@
 """Parallel session starts at MAX_CONCURRENT_SESSIONS never exceed it (real threads).
 
-PostgreSQL only, as tests/test_races.py explains: SQLite's shared-cache test database fails
-concurrent writers at once instead of making them wait.
+On both databases: PostgreSQL locks the owner's row, SQLite's IMMEDIATE transactions take the
+database's write lock first, so starts at the limit queue instead of overshooting it.
 """
 
 import pytest
-from django.db import connection
 
 from calls.models import CallSession
-from tests.helpers import WIDGET_ORIGIN
-from tests.test_races import record, run_concurrently
+from tests.helpers import WIDGET_ORIGIN, record, run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite's shared-cache test database fails concurrent writers immediately",
-    ),
     pytest.mark.usefixtures("calls_settings"),
 ]
 

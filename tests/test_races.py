@@ -8,21 +8,22 @@ polls the same test database meanwhile (as `make worker` does), on PostgreSQL an
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from characters.models import Character, HandoffTarget, IdempotencyKey
 from tests.helpers import (
     DATABASE_BACKEND,
+    OUTCOMES,
     client_for,
     database_url,
     png_upload,
+    record,
+    run_concurrently,
     stored_files,
     upload,
     words,
@@ -31,7 +32,6 @@ from tests.helpers import (
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("task_worker")]
 
 URL = "/api/ai-characters/"
-OUTCOMES = {}  # test name -> Counter of status codes, printed at the end with -s
 
 
 @pytest.fixture
@@ -65,38 +65,6 @@ def task_worker(settings, transactional_db):
 
 def detail(slug):
     return f"{URL}{slug}/"
-
-
-def run_concurrently(requests):
-    """Start every request at the same moment; return their responses in order."""
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-    errors = []
-
-    def worker(index, request):
-        try:
-            barrier.wait()
-            responses[index] = request()
-        except Exception as exc:  # surfaced below, with the thread's traceback lost otherwise
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return responses
-
-
-def record(name, responses):
-    counts = Counter(response.status_code for response in responses)
-    OUTCOMES[name] = dict(sorted(counts.items()))
-    print(f"\n{name}: {OUTCOMES[name]}")
-    assert 500 not in counts
-    return counts
 
 
 def test_twenty_concurrent_creates_of_one_slug(make_user):
