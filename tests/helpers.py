@@ -4,11 +4,14 @@ subprocess runner, the documented tools example, and real documents built in mem
 Fixtures stay in conftest.py; tests import helpers from here, never from each other."""
 
 import io
+import math
 import os
 import secrets
+import struct
 import subprocess
 import sys
 import threading
+import wave
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -19,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.forms import FileField
 from django.urls import reverse
+from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -345,3 +349,114 @@ def record(name, responses):
     print(f"\n{name}: {OUTCOMES[name]}")
     assert 500 not in counts
     return counts
+
+
+# -- calls: a character with every secret, as the worker sees it -------------------------------
+
+CALL_LLM_KEY = "sk-live-llm-key-abcdef0123456789"
+CALL_TOOL_SECRET = "Bearer tool-secret-987654321"
+CALL_MCP_SECRET = "mcp-secret-24680"
+CALL_SESSION_SECRET = "session-mcp-secret-13579"
+
+
+def full_character(auth_client, slug="full-bot"):
+    auth_client.post("/api/ai-characters/", {"slug": "sales-bot", "name": "Sales Bot"})
+    body = {
+        "slug": slug,
+        "name": "Full Bot",
+        "system_prompt": "Stored prompt.",
+        "greeting": "Stored greeting.",
+        "language": "en",
+        "background_audio": "cafe",
+        "stt_model": "nova-3",
+        "tts_model": "aura-2",
+        "llm_model": "gpt-4o",
+        "llm_api_key": CALL_LLM_KEY,
+        "voice": {"voice_url": "https://voices.example.com/v1.wav"},
+        "allowed_origins": [WIDGET_ORIGIN],
+        "handoff_targets": [{"slug": "sales-bot"}],
+        "mcp_servers": [
+            {
+                "name": "crm",
+                "url": "https://mcp.example.com/mcp",
+                "headers": {"Authorization": CALL_MCP_SECRET, "X-Tenant": "acme"},
+            },
+            {"name": "old", "url": "https://old.example.com/mcp", "is_active": False},
+        ],
+        "tools": [
+            {
+                "name": "lookup_order",
+                "kind": "http",
+                "config": {
+                    "url": "https://api.example.com/orders",
+                    "headers": {"Authorization": CALL_TOOL_SECRET},
+                },
+            },
+            {
+                "name": "crm_find",
+                "kind": "mcp",
+                "config": {"server_name": "crm", "tool_name": "find"},
+            },
+            {"name": "old_find", "kind": "mcp", "config": {"server_name": "old", "tool_name": "f"}},
+        ],
+        "widget_appearance": {
+            "max_call_seconds": 600,
+            "forms": [
+                {
+                    "id": "lead-form",
+                    "title": "Leave your details",
+                    "fields": [
+                        {"name": "email", "type": "email", "required": True},
+                        {"name": "size", "type": "select", "options": ["S", "M"]},
+                        {"name": "newsletter", "type": "checkbox"},
+                    ],
+                },
+                {"id": "off-form", "title": "Off", "disabled": True, "fields": [{"name": "x"}]},
+            ],
+        },
+    }
+    response = auth_client.post("/api/ai-characters/", body)
+    assert response.status_code == 201, response.content
+    return slug
+
+
+def started(client, agent, **overrides):
+    response = start_call(client, agent=agent, **overrides)
+    assert response.status_code == 200, response.content
+    return response.json()["session_id"]
+
+
+def runtime_url(session_id):
+    return f"/api/agents/sessions/{session_id}/runtime/"
+
+
+def report_url(session_id):
+    return f"/api/agents/sessions/{session_id}/report/"
+
+
+# -- uploads of every kind ---------------------------------------------------------------------
+
+
+def image_file(fmt="PNG", size=(8, 8), name=None, mode="RGB"):
+    buffer = io.BytesIO()
+    Image.new(mode, size, "red" if mode == "RGB" else 0).save(buffer, fmt)
+    extension = {"JPEG": "jpg"}.get(fmt, fmt.lower())
+    return SimpleUploadedFile(name or f"avatar.{extension}", buffer.getvalue())
+
+
+def wav_file(name="voice.wav", seconds=0.2):
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        frames = int(8000 * seconds)
+        wav.writeframes(
+            b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(frames))
+        )
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
+
+
+def send_files(client, slug, method="patch", **files):
+    """A multipart write of files to a character (PATCH unless told)."""
+    return getattr(client, method)(f"/api/ai-characters/{slug}/", files, format="multipart")

@@ -1,4 +1,4 @@
-"""The reference's own examples (shared/spec/ai-characters-api.md), used by several tests."""
+"""The examples of the published AI Characters API reference, used by several tests."""
 
 SUPPORT_BOT = {
     "slug": "support-bot",

@@ -14,19 +14,28 @@ from django.urls import reverse
 from livekit.api import TokenVerifier
 
 from calls.models import CallSession
-from tests.helpers import LIVEKIT_TEST_SECRET, WIDGET_ORIGIN, start_call, worker_client
-from tests.test_calls_worker import (
-    LLM_KEY,
-    MCP_SECRET,
-    SESSION_SECRET,
-    TOOL_SECRET,
+from tests.helpers import (
+    CALL_LLM_KEY,
+    CALL_MCP_SECRET,
+    CALL_SESSION_SECRET,
+    CALL_TOOL_SECRET,
+    LIVEKIT_TEST_SECRET,
+    WIDGET_ORIGIN,
     full_character,
     report_url,
     runtime_url,
+    start_call,
+    worker_client,
 )
 
 pytestmark = pytest.mark.usefixtures("calls_settings")
-SECRETS = [LLM_KEY, TOOL_SECRET, MCP_SECRET, SESSION_SECRET, LIVEKIT_TEST_SECRET]
+SECRETS = [
+    CALL_LLM_KEY,
+    CALL_TOOL_SECRET,
+    CALL_MCP_SECRET,
+    CALL_SESSION_SECRET,
+    LIVEKIT_TEST_SECRET,
+]
 
 
 def assert_no_secret(text, where):
@@ -44,7 +53,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
     started = start_call(
         api_client,
         agent=slug,
-        mcp_headers={"X-Session-Token": SESSION_SECRET},
+        mcp_headers={"X-Session-Token": CALL_SESSION_SECRET},
         metadata={"visitor": "v-1"},
     )
     assert started.status_code == 200
@@ -59,7 +68,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
     runtime = worker.get(runtime_url(session_id), HTTP_USER_AGENT="oshara-worker/1.0")
     assert runtime.status_code == 200
     runtime_text = runtime.content.decode()
-    for secret in (LLM_KEY, TOOL_SECRET, MCP_SECRET, SESSION_SECRET):
+    for secret in (CALL_LLM_KEY, CALL_TOOL_SECRET, CALL_MCP_SECRET, CALL_SESSION_SECRET):
         assert secret in runtime_text
     assert runtime.json()["metadata"] == {"visitor": "v-1"}
 
@@ -126,7 +135,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM calls_callsession WHERE id = %s", [session_id])
         row = " ".join(str(value) for value in cursor.fetchone())
-    assert SESSION_SECRET not in row and "X-Session-Token" not in row
+    assert CALL_SESSION_SECRET not in row and "X-Session-Token" not in row
 
 
 def test_the_admin_lists_sessions_per_character_with_filters(

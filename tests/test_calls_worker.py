@@ -8,89 +8,20 @@ from rest_framework.test import APIClient
 
 from calls.api.serializers import RuntimeSerializer
 from calls.models import CallSession, RuntimeFetch
-from tests.helpers import AGENT_WORKER_TEST_KEY, WIDGET_ORIGIN, start_call, worker_client
+from tests.helpers import (
+    AGENT_WORKER_TEST_KEY,
+    CALL_LLM_KEY,
+    CALL_MCP_SECRET,
+    CALL_SESSION_SECRET,
+    CALL_TOOL_SECRET,
+    full_character,
+    report_url,
+    runtime_url,
+    started,
+    worker_client,
+)
 
 pytestmark = pytest.mark.usefixtures("calls_settings")
-
-LLM_KEY = "sk-live-llm-key-abcdef0123456789"
-TOOL_SECRET = "Bearer tool-secret-987654321"
-MCP_SECRET = "mcp-secret-24680"
-SESSION_SECRET = "session-mcp-secret-13579"
-
-
-def full_character(auth_client, slug="full-bot"):
-    auth_client.post("/api/ai-characters/", {"slug": "sales-bot", "name": "Sales Bot"})
-    body = {
-        "slug": slug,
-        "name": "Full Bot",
-        "system_prompt": "Stored prompt.",
-        "greeting": "Stored greeting.",
-        "language": "en",
-        "background_audio": "cafe",
-        "stt_model": "nova-3",
-        "tts_model": "aura-2",
-        "llm_model": "gpt-4o",
-        "llm_api_key": LLM_KEY,
-        "voice": {"voice_url": "https://voices.example.com/v1.wav"},
-        "allowed_origins": [WIDGET_ORIGIN],
-        "handoff_targets": [{"slug": "sales-bot"}],
-        "mcp_servers": [
-            {
-                "name": "crm",
-                "url": "https://mcp.example.com/mcp",
-                "headers": {"Authorization": MCP_SECRET, "X-Tenant": "acme"},
-            },
-            {"name": "old", "url": "https://old.example.com/mcp", "is_active": False},
-        ],
-        "tools": [
-            {
-                "name": "lookup_order",
-                "kind": "http",
-                "config": {
-                    "url": "https://api.example.com/orders",
-                    "headers": {"Authorization": TOOL_SECRET},
-                },
-            },
-            {
-                "name": "crm_find",
-                "kind": "mcp",
-                "config": {"server_name": "crm", "tool_name": "find"},
-            },
-            {"name": "old_find", "kind": "mcp", "config": {"server_name": "old", "tool_name": "f"}},
-        ],
-        "widget_appearance": {
-            "max_call_seconds": 600,
-            "forms": [
-                {
-                    "id": "lead-form",
-                    "title": "Leave your details",
-                    "fields": [
-                        {"name": "email", "type": "email", "required": True},
-                        {"name": "size", "type": "select", "options": ["S", "M"]},
-                        {"name": "newsletter", "type": "checkbox"},
-                    ],
-                },
-                {"id": "off-form", "title": "Off", "disabled": True, "fields": [{"name": "x"}]},
-            ],
-        },
-    }
-    response = auth_client.post("/api/ai-characters/", body)
-    assert response.status_code == 201, response.content
-    return slug
-
-
-def started(client, agent, **overrides):
-    response = start_call(client, agent=agent, **overrides)
-    assert response.status_code == 200, response.content
-    return response.json()["session_id"]
-
-
-def runtime_url(session_id):
-    return f"/api/agents/sessions/{session_id}/runtime/"
-
-
-def report_url(session_id):
-    return f"/api/agents/sessions/{session_id}/report/"
 
 
 def test_runtime_is_the_effective_configuration(api_client, auth_client):
@@ -102,7 +33,7 @@ def test_runtime_is_the_effective_configuration(api_client, auth_client):
         language="de",
         voice_model="voice-2",
         reference_audio_url="https://voices.example.com/ref.wav",
-        mcp_headers={"authorization": SESSION_SECRET, "X-Session": "s1"},
+        mcp_headers={"authorization": CALL_SESSION_SECRET, "X-Session": "s1"},
         metadata={"user": 42},
     )
     response = worker_client().get(runtime_url(session_id))
@@ -116,7 +47,7 @@ def test_runtime_is_the_effective_configuration(api_client, auth_client):
     assert runtime["language"] == "de"
     assert runtime["llm_provider"] == "openai"
     assert runtime["llm_model"] == "gpt-4o"
-    assert runtime["llm_api_key"] == LLM_KEY
+    assert runtime["llm_api_key"] == CALL_LLM_KEY
     assert (runtime["stt_model"], runtime["tts_model"]) == ("nova-3", "aura-2")
     assert runtime["voice_model"] == "voice-2"
     assert runtime["voice"]["reference_audio_url"] == "https://voices.example.com/ref.wav"
@@ -131,12 +62,12 @@ def test_runtime_is_the_effective_configuration(api_client, auth_client):
     # The session's header replaces the stored one of the same name (names ignore case).
     assert server["headers"] == {
         "X-Tenant": "acme",
-        "authorization": SESSION_SECRET,
+        "authorization": CALL_SESSION_SECRET,
         "X-Session": "s1",
     }
     tools = {tool["name"]: tool for tool in runtime["tools"]}
     assert set(tools) == {"lookup_order", "crm_find"}
-    assert tools["lookup_order"]["config"]["headers"] == {"Authorization": TOOL_SECRET}
+    assert tools["lookup_order"]["config"]["headers"] == {"Authorization": CALL_TOOL_SECRET}
 
     [form] = runtime["forms"]
     assert form["name"] == "lead_form"
@@ -199,7 +130,10 @@ def test_without_overrides_the_stored_values_apply(api_client, auth_client):
     assert runtime["system_prompt"] == "Stored prompt."
     assert runtime["language"] == "en"
     assert runtime["voice"]["reference_audio_url"] == "https://voices.example.com/v1.wav"
-    assert runtime["mcp_servers"][0]["headers"] == {"Authorization": MCP_SECRET, "X-Tenant": "acme"}
+    assert runtime["mcp_servers"][0]["headers"] == {
+        "Authorization": CALL_MCP_SECRET,
+        "X-Tenant": "acme",
+    }
 
 
 def test_each_fetch_is_recorded(api_client, widget_character):

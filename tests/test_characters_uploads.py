@@ -1,56 +1,28 @@
-"""Image and voice uploads: real files only, absolute URLs, kept or cleared as DESIGN.md says."""
+"""Image and voice uploads: real files only, absolute URLs, kept or cleared as docs/api.md says."""
 
-import io
-import math
 import os
-import struct
-import wave
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from characters.models import Character
+from tests.helpers import image_file, send_files, wav_file
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/ai-characters/"
 
 
-def image_file(fmt="PNG", size=(8, 8), name=None, mode="RGB"):
-    buffer = io.BytesIO()
-    Image.new(mode, size, "red" if mode == "RGB" else 0).save(buffer, fmt)
-    extension = {"JPEG": "jpg"}.get(fmt, fmt.lower())
-    return SimpleUploadedFile(name or f"avatar.{extension}", buffer.getvalue())
-
-
-def wav_file(name="voice.wav", seconds=0.2):
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(8000)
-        frames = int(8000 * seconds)
-        wav.writeframes(
-            b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(frames))
-        )
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
-
-
-def upload(client, slug, method="patch", **files):
-    return getattr(client, method)(f"{URL}{slug}/", files, format="multipart")
-
-
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF"])
 def test_image_upload_returns_an_absolute_url(auth_client, character, fmt):
-    response = upload(auth_client, character.slug, image=image_file(fmt))
+    response = send_files(auth_client, character.slug, image=image_file(fmt))
     assert response.status_code == 200, response.json()
     url = response.json()["image"]
     assert url.startswith("http://testserver/media/characters/images/avatar")
 
 
 def test_uploaded_image_is_served_in_development(auth_client, character, client):
-    url = upload(auth_client, character.slug, image=image_file()).json()["image"]
+    url = send_files(auth_client, character.slug, image=image_file()).json()["image"]
     served = client.get(url.removeprefix("http://testserver"))
     assert served.status_code == 200
     assert b"".join(served.streaming_content).startswith(b"\x89PNG")
@@ -78,7 +50,7 @@ def test_create_with_multipart_fields_and_image(auth_client):
 
 
 def test_multipart_json_field_must_be_json(auth_client, character):
-    response = upload(auth_client, character.slug, allowed_origins="not json")
+    response = send_files(auth_client, character.slug, allowed_origins="not json")
     assert response.status_code == 400
     assert "allowed_origins" in response.json()
 
@@ -96,7 +68,7 @@ def test_multipart_json_field_must_be_json(auth_client, character):
     ids=["not-an-image", "empty", "truncated-png", "truncated-jpeg", "bmp", "tiff"],
 )
 def test_invalid_images_are_400(auth_client, character, make_file):
-    response = upload(auth_client, character.slug, image=make_file())
+    response = send_files(auth_client, character.slug, image=make_file())
     assert response.status_code == 400
     assert "image" in response.json()
     character.refresh_from_db()
@@ -107,14 +79,14 @@ def test_decompression_bomb_is_400(auth_client, character, settings):
     settings.CHARACTER_IMAGE_MAX_PIXELS = 1000 * 1000
     bomb = image_file(size=(2000, 2000), mode="1")
     assert bomb.size < 10_000  # tiny on disk, huge once decoded
-    response = upload(auth_client, character.slug, image=bomb)
+    response = send_files(auth_client, character.slug, image=bomb)
     assert response.status_code == 400
     assert "pixels" in response.json()["image"][0]
 
 
 def test_image_over_the_byte_limit_is_400(auth_client, character, settings):
     settings.CHARACTER_IMAGE_MAX_BYTES = 100
-    response = upload(auth_client, character.slug, image=image_file(size=(64, 64)))
+    response = send_files(auth_client, character.slug, image=image_file(size=(64, 64)))
     assert response.status_code == 400
     assert "image" in response.json()
 
@@ -148,7 +120,7 @@ def test_audio_over_the_byte_limit_is_400(auth_client, character, settings):
 def test_put_keeps_files_unless_sent_and_null_clears(
     auth_client, character, django_capture_on_commit_callbacks
 ):
-    upload(auth_client, character.slug, image=image_file())
+    send_files(auth_client, character.slug, image=image_file())
     auth_client.patch(
         f"{URL}{character.slug}/", {"voice.audio_file": wav_file()}, format="multipart"
     )
@@ -173,10 +145,10 @@ def test_put_keeps_files_unless_sent_and_null_clears(
 def test_replacing_an_image_removes_the_old_file(
     auth_client, character, django_capture_on_commit_callbacks
 ):
-    upload(auth_client, character.slug, image=image_file())
+    send_files(auth_client, character.slug, image=image_file())
     old_path = Character.objects.get(pk=character.pk).image.path
     with django_capture_on_commit_callbacks(execute=True):
-        upload(auth_client, character.slug, image=image_file("GIF"))
+        send_files(auth_client, character.slug, image=image_file("GIF"))
     new = Character.objects.get(pk=character.pk).image
     assert not os.path.exists(old_path)
     assert os.path.exists(new.path)
@@ -185,7 +157,7 @@ def test_replacing_an_image_removes_the_old_file(
 def test_deleting_a_character_removes_its_files(
     auth_client, character, django_capture_on_commit_callbacks
 ):
-    upload(auth_client, character.slug, image=image_file())
+    send_files(auth_client, character.slug, image=image_file())
     path = Character.objects.get(pk=character.pk).image.path
     with django_capture_on_commit_callbacks(execute=True):
         assert auth_client.delete(f"{URL}{character.slug}/").status_code == 204

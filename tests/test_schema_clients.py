@@ -8,8 +8,8 @@ from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft4Validator
 from openapi_schema_validator import OAS30Validator
 
+from tests.helpers import image_file, send_files, wav_file
 from tests.reference import SALES_AGENT, SUPPORT_BOT
-from tests.test_characters_uploads import image_file, upload, wav_file
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def components(schema):
 
 
 def test_put_with_the_urls_read_keeps_the_files(auth_client, character):
-    upload(auth_client, character.slug, image=image_file(), **{"voice.audio_file": wav_file()})
+    send_files(auth_client, character.slug, image=image_file(), **{"voice.audio_file": wav_file()})
     read = auth_client.get(f"{URL}{character.slug}/").json()
     body = {k: v for k, v in read.items() if k not in ("has_llm_api_key", "documents")}
     response = auth_client.put(f"{URL}{character.slug}/", {**body, "name": "Edited"})
@@ -41,7 +41,7 @@ def test_put_with_the_urls_read_keeps_the_files(auth_client, character):
 
 
 def test_null_clears_a_file_and_another_string_is_a_400_naming_it(auth_client, character):
-    upload(auth_client, character.slug, image=image_file(), **{"voice.audio_file": wav_file()})
+    send_files(auth_client, character.slug, image=image_file(), **{"voice.audio_file": wav_file()})
     other = auth_client.patch(f"{URL}{character.slug}/", {"image": "https://x.example/a.png"})
     assert other.status_code == 400 and "image" in other.json()
     voice = auth_client.patch(
@@ -59,14 +59,14 @@ def test_null_clears_a_file_and_another_string_is_a_400_naming_it(auth_client, c
 
 def test_multipart_lists_accept_repeated_parts_and_one_json_part(auth_client, character):
     origins = ["https://acme.com", "https://www.acme.com"]
-    repeated = upload(auth_client, character.slug, allowed_origins=origins)
+    repeated = send_files(auth_client, character.slug, allowed_origins=origins)
     assert repeated.status_code == 200, repeated.json()
     assert repeated.json()["allowed_origins"] == origins
-    one = upload(auth_client, character.slug, allowed_origins=json.dumps(origins[:1]))
+    one = send_files(auth_client, character.slug, allowed_origins=json.dumps(origins[:1]))
     assert one.json()["allowed_origins"] == origins[:1]
-    single = upload(auth_client, character.slug, allowed_origins="https://b.example")
+    single = send_files(auth_client, character.slug, allowed_origins="https://b.example")
     assert single.json()["allowed_origins"] == ["https://b.example"]
-    cleared = upload(auth_client, character.slug, allowed_origins="[]")
+    cleared = send_files(auth_client, character.slug, allowed_origins="[]")
     assert cleared.json()["allowed_origins"] == []
 
 
@@ -79,7 +79,7 @@ def test_multipart_object_lists_accept_one_json_part_per_item(auth_client, make_
     )
     assert response.status_code == 201, response.json()
     assert [t["slug"] for t in response.json()["handoff_targets"]] == ["support-bot", "billing"]
-    bad = upload(auth_client, "sales", handoff_targets=["{not json"])
+    bad = send_files(auth_client, "sales", handoff_targets=["{not json"])
     assert bad.status_code == 400 and "handoff_targets" in bad.json()
 
 
