@@ -21,6 +21,7 @@ from functools import cache
 
 import langcodes
 
+from characters.schemas.appearance import FONT_FAMILY
 from characters.schemas.form_fields import FIELD_NAME
 from characters.schemas.lead_forms import FORM_ID, STEP_ID
 
@@ -135,6 +136,7 @@ def _component_rules():
         ("FormFieldRequest", "name"): pattern(FIELD_NAME),
         ("FormFieldRequest", "options"): non_empty,
         ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
+        ("LayoutRequest", "font_family"): pattern(FONT_FAMILY),
         ("ToolRequest", "input_schema"): {
             "properties": {"type": {"type": "string", "enum": ["object"]}},
             "required": ["type"],

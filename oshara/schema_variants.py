@@ -128,7 +128,8 @@ OPTION = {
 }
 LENGTH = {"type": "integer", "minimum": 0, "description": "A length in characters."}
 TEXT = {"type": "string", "maxLength": 2000, "pattern": NO_NUL}
-DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+# An ISO date that exists (29 February aside), an ISO time.
+DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]|(?<!02-)(29|30)|(?<=(0[13578]|1[02])-)31)$"
 TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 DOMAIN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 EMAIL = rf"^[A-Za-z0-9_+-]{{1,64}}(\.[A-Za-z0-9_+-]{{1,64}})*@{DOMAIN}$"
