@@ -220,7 +220,7 @@ def run(base_url, schema):
     def widget_fetch():
         call = agents_appearance_retrieve.sync_detailed
         public = expect(call("sales-agent", client=walk.anonymous, origin="https://acme.com"), 200)
-        assert public.widget_appearance.theme.primary_color == "#FF6B35"
+        assert public.theme.primary_color == "#FF6B35"  # the flat widget body
 
     def upload_document():
         document = File(payload=io.BytesIO(b"Acme opens at nine."), file_name="hours.txt")
