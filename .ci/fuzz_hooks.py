@@ -4,8 +4,10 @@ A generated body can be valid by the schema and still be refused for what the da
 holds: a slug already taken by an earlier generated character, a handoff target that does
 not exist, a PUT whose body renames the character, a file that must decode as an image or
 audio, a JSON file field that must repeat the stored URL, an Idempotency-Key already used
-for another body, names that must be unique across a list, an MCP tool that must name one
-of the body's MCP servers. These hooks make such references point
+for another body, names (form ids, field names, option values, header names ignoring case,
+language codes) that must be unique across a list, a default_value within its field's
+min/max and among its options, a field pattern that must compile, an MCP tool that must
+name one of the body's MCP servers. These hooks make such references point
 at the characters .ci/fuzz creates (support-bot, sales-agent), so that a refusal left is a
 rule the schema fails to describe. Path slugs of character writes go to support-bot, so PUT
 and PATCH reach their 200 branches too.
