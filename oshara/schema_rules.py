@@ -21,8 +21,9 @@ from functools import cache
 
 import langcodes
 
+from characters.schemas.appearance import FONT_FAMILY
 from characters.schemas.form_fields import FIELD_NAME
-from characters.schemas.lead_forms import FORM_ID
+from characters.schemas.lead_forms import FORM_ID, STEP_ID
 
 NO_NUL = r"^[^\u0000]*$"
 NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
@@ -130,10 +131,12 @@ def _component_rules():
         },
         ("FormRequest", "fields"): non_empty,
         ("FormRequest", "steps"): non_empty,
+        ("FormStepRequest", "id"): pattern(STEP_ID),
         ("FormStepRequest", "fields"): non_empty,
         ("FormFieldRequest", "name"): pattern(FIELD_NAME),
         ("FormFieldRequest", "options"): non_empty,
         ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
+        ("LayoutRequest", "font_family"): pattern(FONT_FAMILY),
         ("ToolRequest", "input_schema"): {
             "properties": {"type": {"type": "string", "enum": ["object"]}},
             "required": ["type"],
@@ -185,8 +188,11 @@ def describe_request_rules(result, generator, request, public):
             continue
         component.setdefault("additionalProperties", False)
         for key, prop in component.get("properties", {}).items():
-            if prop.get("format") == "binary" and name in in_json:
-                component["properties"][key] = dict(FILE_IN_JSON)
+            if prop.get("format") == "binary":
+                if name in in_json:
+                    component["properties"][key] = dict(FILE_IN_JSON)
+                else:
+                    prop.pop("nullable", None)  # a part holds a file; null clears in JSON
                 continue
             _tighten(key.rsplit(".", 1)[-1], prop)
             prop.update(rules.get((name, key), {}))

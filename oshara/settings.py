@@ -308,6 +308,7 @@ SPECTACULAR_SETTINGS = {
         "characters.widget.openapi.add_widget_appearance_path",
         # After the others: the rules the served schema adds (see oshara/schema_rules.py).
         "oshara.schema_rules.describe_request_rules",
+        "oshara.schema_variants.describe_variants",
         "oshara.schema_rules.require_response_fields",
         "oshara.schema_rules.fix_operations",
     ],

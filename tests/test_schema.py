@@ -95,8 +95,10 @@ def test_strict_fields_map_to_plain_types_and_enums(schema):
         "STORY_TELLER",
         "SUPPORT_AGENT",
     ]
-    form_field = component(schema, "FormFieldRequest")["properties"]
+    # A form field is one variant per type (oshara/schema_variants.py).
+    form_field = component(schema, "TextFieldRequest")["properties"]
     assert form_field["required"]["type"] == "boolean"
+    assert component(schema, "CheckboxFieldRequest")["properties"]["type"]["enum"] == ["checkbox"]
     assert "checkbox" in component(schema, "TypeEnum")["enum"]
 
 

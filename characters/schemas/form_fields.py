@@ -27,6 +27,12 @@ TYPES_TAKING_OPTIONS = TYPES_NEEDING_OPTIONS | {"checkbox"}
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
 
 
+def refuse_nul(value):
+    """As CharField does: the stored JSON is PostgreSQL jsonb, which cannot hold \u0000."""
+    if isinstance(value, str) and "\x00" in value:
+        raise serializers.ValidationError("Null characters are not allowed.")
+
+
 def text(**kwargs):
     """A string kept exactly as sent (no whitespace trimming)."""
     kwargs.setdefault("required", False)
@@ -78,6 +84,7 @@ class OptionField(serializers.Field):
         if isinstance(data, str):
             if not data or len(data) > 200:
                 raise serializers.ValidationError("Enter a non-empty string of at most 200 chars.")
+            refuse_nul(data)
             return data
         if isinstance(data, dict):
             option = OptionSerializer(data=data)
@@ -111,6 +118,8 @@ class DefaultValueField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str | int | float | bool | list):
             self.fail("invalid")
+        for value in data if isinstance(data, list) else [data]:
+            refuse_nul(value)
         return data
 
     def to_representation(self, value):
