@@ -53,45 +53,14 @@ def configure_environment(workdir):
 
 def seed(chunk_count):
     """A fresh bench user with one character holding `chunk_count` embedded chunks."""
-    import numpy as np
-
     from accounts.models import User
+    from bench.prepare import embedded_chunks
     from characters.models import Character
-    from knowledge.embeddings import get_embedder, normalised, to_bytes
-    from knowledge.models import Document, DocumentChunk
 
     User.objects.filter(email=BENCH_EMAIL).delete()
     user = User.objects.create_user(email=BENCH_EMAIL, password=secrets.token_urlsafe())
     character = Character.objects.create(owner=user, slug=f"kb-bench-{chunk_count}", name="KB")
-    embedder = get_embedder()
-    generator = np.random.default_rng(chunk_count)
-    text = " ".join(f"word{number}" for number in range(500))  # ~4.4 KB, a full chunk
-    for start in range(0, chunk_count, CHUNKS_PER_DOCUMENT):
-        count = min(CHUNKS_PER_DOCUMENT, chunk_count - start)
-        document = Document.objects.create(
-            character=character,
-            file=f"documents/bench/manual-{start}.pdf",
-            file_type=Document.FileType.PDF,
-            status=Document.Status.PROCESSED,
-            chunk_count=count,
-        )
-        vectors = normalised(generator.standard_normal((count, embedder.dimensions)))
-        DocumentChunk.objects.bulk_create(
-            [
-                DocumentChunk(
-                    document=document,
-                    index=index,
-                    text=text,
-                    token_count=500,
-                    page=index + 1,
-                    embedding=to_bytes(vector),
-                    embedding_model=embedder.name,
-                    embedding_dimensions=embedder.dimensions,
-                )
-                for index, vector in enumerate(vectors)
-            ],
-            batch_size=500,
-        )
+    embedded_chunks(character, chunk_count, per_document=CHUNKS_PER_DOCUMENT)
     return character
 
 

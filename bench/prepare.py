@@ -56,49 +56,57 @@ def form_submission(context):
     return {"form_body": json.dumps(body)}
 
 
-def knowledge_chunks(context):
-    """KB_CHUNKS chunks of random unit vectors (the configured embedder's dimension) in
-    PROCESSED documents of one character of another user (the bench user's characters and
-    their representations stay as they are): ranking costs the same whatever the vectors
-    hold, and embedding 20,000 chunks would make seeding the slow part (as bench/kb_query.py).
-    """
+def embedded_chunks(character, chunk_count, per_document=KB_CHUNKS_PER_DOCUMENT):
+    """`chunk_count` chunks of random unit vectors (the configured embedder's dimension) in
+    PROCESSED documents of `character`: ranking costs the same whatever the vectors hold, and
+    embedding 20,000 chunks would make seeding the slow part. Shared with bench/kb_query.py."""
     import numpy as np
-    from django.conf import settings
 
-    from accounts.models import User
-    from characters.models import Character
     from knowledge.embeddings import get_embedder, normalised, to_bytes
     from knowledge.models import Document, DocumentChunk
 
-    User.objects.filter(email=KB_EMAIL).delete()
-    owner = User.objects.create_user(email=KB_EMAIL, password=None)
-    character = Character.objects.create(owner=owner, slug=KB_SLUG, name="Knowledge bench")
     embedder = get_embedder()
-    generator = np.random.default_rng(KB_CHUNKS)
+    generator = np.random.default_rng(chunk_count)
     text = " ".join(f"word{number}" for number in range(500))  # ~4.4 KB, a full chunk
-    for start in range(0, KB_CHUNKS, KB_CHUNKS_PER_DOCUMENT):
+    for start in range(0, chunk_count, per_document):
+        count = min(per_document, chunk_count - start)
         document = Document.objects.create(
             character=character,
             file=f"documents/bench/manual-{start}.pdf",
             file_type=Document.FileType.PDF,
             status=Document.Status.PROCESSED,
-            chunk_count=KB_CHUNKS_PER_DOCUMENT,
+            chunk_count=count,
         )
-        vectors = normalised(
-            generator.standard_normal((KB_CHUNKS_PER_DOCUMENT, embedder.dimensions))
-        )
+        vectors = normalised(generator.standard_normal((count, embedder.dimensions)))
         DocumentChunk.objects.bulk_create(
-            DocumentChunk(
-                document=document,
-                index=index,
-                text=text,
-                token_count=500,
-                page=index + 1,
-                embedding=to_bytes(vector),
-                embedding_model=embedder.name,
-                embedding_dimensions=embedder.dimensions,
-            )
-            for index, vector in enumerate(vectors)
+            [
+                DocumentChunk(
+                    document=document,
+                    index=index,
+                    text=text,
+                    token_count=500,
+                    page=index + 1,
+                    embedding=to_bytes(vector),
+                    embedding_model=embedder.name,
+                    embedding_dimensions=embedder.dimensions,
+                )
+                for index, vector in enumerate(vectors)
+            ],
+            batch_size=500,
         )
+
+
+def knowledge_chunks(context):
+    """KB_CHUNKS embedded chunks of one character of another user (the bench user's
+    characters and their representations stay as they are)."""
+    from django.conf import settings
+
+    from accounts.models import User
+    from characters.models import Character
+
+    User.objects.filter(email=KB_EMAIL).delete()
+    owner = User.objects.create_user(email=KB_EMAIL, password=None)
+    character = Character.objects.create(owner=owner, slug=KB_SLUG, name="Knowledge bench")
+    embedded_chunks(character, KB_CHUNKS)
     query = urllib.parse.urlencode({"slug": KB_SLUG, "q": KB_QUESTION, "top_k": 5})
     return {"kb_query": query, "kb_key": settings.KB_QUERY_API_KEY, "kb_top_k": 5}
