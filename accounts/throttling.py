@@ -4,17 +4,14 @@ per e-mail address (the API's and the admin's login alike), failed API keys per 
 import hashlib
 
 from accounts.emails import normalize_email
-from oshara.http.throttling import SettingRateThrottle, WindowCounterThrottle
+from oshara.http.throttling import PerAddressThrottle, SettingRateThrottle
 
 
-class AuthIPRateThrottle(WindowCounterThrottle):
+class AuthIPRateThrottle(PerAddressThrottle):
     """Log-in and sign-up attempts per client address."""
 
     scope = "auth_ip"
     rate_setting = "AUTH_THROTTLE_RATE"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def email_of(request):

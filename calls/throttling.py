@@ -3,39 +3,30 @@
 import re
 
 from calls.models import SESSION_ID_PATTERN
-from oshara.http.throttling import WindowCounterThrottle
+from oshara.http.throttling import PerAddressThrottle, WindowCounterThrottle
 
 SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 
-class SessionStartIPThrottle(WindowCounterThrottle):
+class SessionStartIPThrottle(PerAddressThrottle):
     """Session starts per client address, whoever is asking (widget or backend)."""
 
     scope = "session_start_ip"
     rate_setting = "SESSION_THROTTLE_RATE"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-
-class WorkerIPThrottle(WindowCounterThrottle):
+class WorkerIPThrottle(PerAddressThrottle):
     """The worker's calls per address, at the API's rate (a wrong key is counted too)."""
 
     scope = "agent_worker_ip"
     rate_setting = "API_THROTTLE_RATE"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-
-class FormResponseIPThrottle(WindowCounterThrottle):
+class FormResponseIPThrottle(PerAddressThrottle):
     """Form submissions per client address."""
 
     scope = "form_response_ip"
     rate_setting = "FORM_RESPONSE_THROTTLE_RATE"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class FormResponseSessionThrottle(WindowCounterThrottle):

@@ -6,7 +6,6 @@ gate, throttled per client address and per call session. GET is the owner's read
 """
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import GenericAPIView
@@ -17,7 +16,7 @@ from calls import selectors, services
 from calls.api.form_response_serializers import FormResponseSerializer, FormSubmissionSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin
 from calls.throttling import FormResponseIPThrottle, FormResponseSessionThrottle
-from characters.api.pagination import HeaderLimitOffsetPagination
+from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from oshara.http.errors import TOO_LARGE
 from oshara.http.json_input import StrictJSONParser
 from oshara.schema import error_response
@@ -32,21 +31,7 @@ ORIGIN = OpenApiParameter(
 LIST_PARAMETERS = [
     OpenApiParameter("session_id", str, description="Only the responses of this call session."),
     OpenApiParameter("form_id", str, description="Only the responses to this form."),
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="Total number of matching responses; sent when `limit` is given.",
-    ),
-    OpenApiParameter(
-        "Link",
-        str,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='Links to the next and previous pages (`rel="next"`, `rel="prev"`), '
-        "when `limit` is given and there are more.",
-    ),
+    *PAGE_HEADERS,
 ]
 
 

@@ -1,8 +1,29 @@
 """Limit/offset paging that keeps the body a plain array, as the reference's list returns."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+
+# The response headers a paged list sends (for a view's extend_schema parameters).
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="Total number of matching items; sent when `limit` is given.",
+    ),
+    OpenApiParameter(
+        "Link",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='Links to the next and previous pages (`rel="next"`, `rel="prev"`), '
+        "when `limit` is given and there are more.",
+    ),
+]
 
 
 class HeaderLimitOffsetPagination(LimitOffsetPagination):

@@ -4,7 +4,6 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
@@ -13,7 +12,7 @@ from characters import services
 from characters.api import read_cache, versions
 from characters.api.authentication import authenticators_for, owner_filter, verify
 from characters.api.concurrency import integrity_error, one_transaction_per_write
-from characters.api.pagination import HeaderLimitOffsetPagination
+from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer
 from characters.models import CharacterType, IdempotencyKey
 from characters.selectors import characters_for_reading
@@ -30,21 +29,7 @@ LIST_PARAMETERS = [
         description="Only characters of this type (empty: those without a type).",
     ),
     OpenApiParameter("search", str, description="Case-insensitive match on name or slug."),
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="Total number of matching characters; sent when `limit` is given.",
-    ),
-    OpenApiParameter(
-        "Link",
-        str,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='Links to the next and previous pages (`rel="next"`, `rel="prev"`), '
-        "when `limit` is given and there are more.",
-    ),
+    *PAGE_HEADERS,
 ]
 
 

@@ -107,6 +107,13 @@ class WindowCounterThrottle(SettingRateThrottle):
         return max(math.ceil(wait), 1)
 
 
+class PerAddressThrottle(WindowCounterThrottle):
+    """A window counter per client address (NUM_PROXIES decides which address that is)."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class APIUserRateThrottle(WindowCounterThrottle):
     """Per authenticated user; anonymous requests are counted per client address."""
 
@@ -128,12 +135,9 @@ class APIUserRateThrottle(WindowCounterThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class WidgetIPRateThrottle(WindowCounterThrottle):
+class WidgetIPRateThrottle(PerAddressThrottle):
     """The widget's public fetch, per client address: the window counter above, one cache
     round trip and no SQL, so the hottest path pays little for its abuse limit."""
 
     scope = "widget"
     rate_setting = "WIDGET_THROTTLE_RATE"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
