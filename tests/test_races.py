@@ -60,7 +60,11 @@ def task_worker(settings, transactional_db):
     yield worker
     worker.terminate()
     _, errors = worker.communicate(timeout=30)
-    assert "Traceback" not in errors, errors
+    # django-tasks-db's SIGTERM handler calls sys.exit() wherever the idle worker is, even in
+    # the middle of its poll's query: what it prints after "shutting down" is that exit, not
+    # a failure of the test's work.
+    before_shutdown = errors.partition("shutting down gracefully")[0]
+    assert "Traceback" not in before_shutdown, errors
 
 
 def detail(slug):
