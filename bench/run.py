@@ -30,6 +30,11 @@ def parse_args():
         default=os.environ.get("BENCH_SHAPES", f"{SQLITE},{POSTGRES}"),
         help=f"comma-separated: {SQLITE}, {POSTGRES} (default both)",
     )
+    parser.add_argument(
+        "--paths",
+        default=os.environ.get("BENCH_PATHS", ""),
+        help="comma-separated parts of path names to load (default every path)",
+    )
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 10)))
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     parser.add_argument("--connections", type=int, default=16)
@@ -115,8 +120,11 @@ def run_shape(shape, args):
         print(f"bench [{shape}]: loading the floors", flush=True)
         before = {name: servers.measure(f"{floor_url}/{name}", args) for name in FLOOR_NAMES}
         rows = []
+        wanted = [part.strip() for part in args.paths.split(",") if part.strip()]
         for path, target in zip(PATHS, seeded["targets"], strict=True):
             result = None
+            if wanted and not any(part in path.name for part in wanted):
+                target = {**target, "missing": "not in --paths"}
             if "missing" not in target:
                 print(f"bench [{shape}]: loading {path.name}", flush=True)
                 result = servers.measure(project_url + target["path"], args, target)

@@ -2,6 +2,7 @@
 responses."""
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Sum
@@ -10,21 +11,61 @@ from calls.models import SESSION_ID_PATTERN, CallSession, FormResponse
 from calls.services import USAGE_FIELDS
 from characters.models import Character
 from characters.selectors import public_characters
+from characters.validators import SLUG_PATTERN
+from characters.widget.cache import PublicProjection
 
-SESSION_START_FIELDS = (
-    "id",
-    "slug",
-    "owner_id",
-    "allowed_origins",
-    "system_prompt",
-    "greeting",
-    "is_active",
+
+SLUG = re.compile(SLUG_PATTERN)
+
+
+@dataclass(frozen=True)
+class StartableCharacter:
+    """What session start reads of a character, from the widget cache (no SQL on a hit)."""
+
+    id: int
+    slug: str
+    owner_id: int
+    system_prompt: str
+    greeting: str
+    allowed_origins: frozenset
+
+
+def startable_fields(character):
+    return {
+        "id": character.pk,
+        "slug": character.slug,
+        "owner_id": character.owner_id,
+        "system_prompt": character.system_prompt,
+        "greeting": character.greeting,
+    }
+
+
+# Invalidated with the appearance (one token per slug): an edit shows on the next start.
+SESSION_START = PublicProjection(
+    "session-start",
+    ("id", "slug", "owner_id", "system_prompt", "greeting"),
+    startable_fields,
+    version=1,
 )
 
 
-def startable_character(slug):
-    """The active character with this slug (only what session start needs), or None."""
-    return public_characters().only(*SESSION_START_FIELDS).filter(slug=slug).first()
+def startable_keys(body):
+    """The cache keys of the character a session-start body names, to be read in a round
+    trip the request makes anyway (the throttle's); none for a body that names no slug."""
+    slug = body.get("agent") if isinstance(body, dict) else None
+    if isinstance(slug, str) and SLUG.fullmatch(slug):
+        return SESSION_START.keys(slug)
+    return ()
+
+
+def startable_character(slug, found=None):
+    """The active character with this slug as session start needs it, or None. `found`: the
+    cache's answer for SESSION_START.keys(slug) when the caller already read them."""
+    hit = SESSION_START.lookup(slug, found)
+    if hit is None:
+        return None
+    allowed_origins, fields = hit
+    return StartableCharacter(allowed_origins=allowed_origins, **fields)
 
 
 FORM_RESPONSE_FIELDS = ("id", "slug", "owner_id", "allowed_origins", "widget_appearance")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calls.models import CallSession, FormResponse, RuntimeFetch
@@ -25,29 +25,72 @@ USAGE_FIELDS = (
 MAX_RETRY_AFTER_SECONDS = 60
 
 
+class CharacterGone(Exception):
+    """The character (or its owner) was deleted between its lookup and the session's insert."""
+
+
 class SessionLimitReached(Exception):
     def __init__(self, limit, retry_after):
         super().__init__(f"{limit} sessions are already running.")
         self.limit, self.retry_after = limit, retry_after
 
 
-@transaction.atomic
 def start_session(character, *, overrides, origin_url):
-    """Record a new session of `character`, unless its owner is at MAX_CONCURRENT_SESSIONS.
+    """Record a new session of `character` (a StartableCharacter), unless its owner is at
+    MAX_CONCURRENT_SESSIONS.
 
-    The row is inserted first, then the owner's row is locked and the running sessions are
-    counted, this one included; over the limit, the insert is rolled back. On PostgreSQL the
-    lock makes concurrent starts of one owner count one at a time (N parallel starts at the
-    limit never exceed it); on SQLite the insert, as the transaction's first statement, takes
-    the write lock at once, so concurrent starts wait for each other instead of failing.
+    Without a limit the session is one INSERT, in autocommit its own transaction (one round
+    trip on PostgreSQL). With one, the row is inserted first, then the owner's row is locked
+    and the running sessions are counted, this one included; over the limit, the insert is
+    rolled back. On PostgreSQL the lock makes concurrent starts of one owner count one at a
+    time (N parallel starts at the limit never exceed it); on SQLite the insert, as the
+    transaction's first statement, takes the write lock at once, so concurrent starts wait
+    for each other instead of failing.
     """
+    session = new_session(character, overrides, origin_url)
+    limit = settings.MAX_CONCURRENT_SESSIONS
+    try:
+        if limit <= 0:
+            insert(session)
+            return session
+        with transaction.atomic():
+            insert(session)
+            check_session_limit(session, limit)
+    except IntegrityError:
+        raise CharacterGone from None  # the foreign keys refused the row: nothing was stored
+    return session
+
+
+def check_session_limit(session, limit):
+    """SessionLimitReached if the owner's running sessions, `session` included, exceed
+    `limit`; the owner's row stays locked until the caller's transaction ends."""
+    owner = get_user_model().objects.select_for_update().filter(pk=session.owner_id)
+    list(owner.values_list("pk", flat=True))  # taken for the lock
+    others = CallSession.objects.filter(owner_id=session.owner_id).exclude(pk=session.pk)
+    now = session.started_at
+    expiries = others.running(now).order_by("expires_at").values_list("expires_at", flat=True)
+    expiries = list(expiries[:limit])
+    if len(expiries) >= limit:
+        wait = math.ceil((expiries[0] - now).total_seconds())
+        raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
+
+
+def insert(session):
+    if not transaction.get_connection().in_atomic_block:
+        session.save(force_insert=True)
+        return
+    with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable
+        session.save(force_insert=True)
+
+
+def new_session(character, overrides, origin_url):
     now = timezone.now()
     overrides = dict(overrides)
     mcp_headers = overrides.pop("mcp_headers", {})
     metadata = overrides.pop("metadata", {})
     overrides.pop("origin_url", None)
-    session = CallSession.objects.create(
-        character=character,
+    return CallSession(
+        character_id=character.id,
         character_slug=character.slug,
         owner_id=character.owner_id,
         room_name=f"{character.slug}-{secrets.token_hex(6)}",
@@ -59,17 +102,6 @@ def start_session(character, *, overrides, origin_url):
         started_at=now,
         expires_at=now + timedelta(seconds=settings.LIVEKIT_TOKEN_TTL),
     )
-    limit = settings.MAX_CONCURRENT_SESSIONS
-    if limit > 0:
-        owner = get_user_model().objects.select_for_update().filter(pk=character.owner_id)
-        list(owner.values_list("pk", flat=True))  # taken for the lock
-        others = CallSession.objects.filter(owner_id=character.owner_id).exclude(pk=session.pk)
-        expiries = others.running(now).order_by("expires_at").values_list("expires_at", flat=True)
-        expiries = list(expiries[:limit])
-        if len(expiries) >= limit:
-            wait = math.ceil((expiries[0] - now).total_seconds())
-            raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
-    return session
 
 
 def record_report(session, *, usage, transcript):

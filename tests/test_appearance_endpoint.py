@@ -382,10 +382,10 @@ def test_a_fetch_racing_a_commit_cannot_cache_stale_data(
     fetch(browser)
     cache = appearance_cache.get_cache()
     token_seen_by_reader = cache.get(appearance_cache.token_key("support-bot"))
-    stale_entry = appearance_cache.build_entry("support-bot", token_seen_by_reader)
+    stale_entry = appearance_cache.APPEARANCE.build_entry("support-bot", token_seen_by_reader)
     with django_capture_on_commit_callbacks(execute=True):
         renamed(widget, "Fresh")
-    cache.set(appearance_cache.entry_key("support-bot"), stale_entry)  # the late write
+    cache.set(appearance_cache.APPEARANCE.entry_key("support-bot"), stale_entry)  # the late write
     assert fetch(browser).json()["name"] == "Fresh"
 
 

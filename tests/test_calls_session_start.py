@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from livekit.api import TokenVerifier
 
@@ -315,3 +317,57 @@ def test_owner_sessions_by_backend_and_auth_client(widget_character, user):
     response = start_call(client_for(user), origin=None, metadata={"crm_id": 7})
     assert response.status_code == 200
     assert CallSession.objects.get().metadata == {"crm_id": 7}
+
+
+# -- the character as session start reads it: from the widget cache, current after each edit --
+
+
+def test_each_committed_edit_shows_on_the_next_start(
+    api_client, auth_client, widget_character, django_capture_on_commit_callbacks
+):
+    url = "/api/ai-characters/shop-helper/"
+    assert start_call(api_client).json()["system_prompt"] == "You help shoppers."
+    edits = [
+        ({"system_prompt": "Changed.", "greeting": "Hi again!"}, 200),
+        ({"allowed_origins": ["https://elsewhere.example"]}, 403),
+        ({"allowed_origins": [WIDGET_ORIGIN], "is_active": False}, 404),
+    ]
+    for edit, status in edits:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.patch(url, edit, format="json").status_code == 200
+        response = start_call(api_client)
+        assert response.status_code == status, edit
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.patch(url, {"is_active": True}, format="json").status_code == 200
+    body = start_call(api_client).json()
+    assert (body["system_prompt"], body["greeting"]) == ("Changed.", "Hi again!")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete(url).status_code == 204
+    assert start_call(api_client).status_code == 404
+
+
+def test_a_warm_start_reads_no_character_row(api_client, widget_character):
+    assert start_call(api_client).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert start_call(api_client).status_code == 200
+    statements = [query["sql"] for query in queries]
+    assert not [sql for sql in statements if "characters_character" in sql], statements
+    assert [sql for sql in statements if sql.startswith("INSERT")], statements
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("limit", [0, 3])
+def test_a_character_deleted_behind_the_cache_is_a_404(
+    api_client, widget_character, settings, limit
+):
+    """A row removed without the ORM's signals (raw SQL) leaves the cached copy behind: the
+    insert's foreign key refuses the session, which is a 404, not a 500, and stores nothing."""
+    settings.MAX_CONCURRENT_SESSIONS = limit
+    assert start_call(api_client).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM calls_callsession")
+        cursor.execute("DELETE FROM characters_character WHERE id = %s", [widget_character.pk])
+    response = start_call(api_client)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No active character has this slug."}
+    assert not CallSession.objects.exists()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from knowledge.models import Document
-from tests.helpers import PASSWORD, make_docx, make_pdf, upload, words
+from tests.helpers import PASSWORD, make_docx, make_pdf, start_call, upload, words
 
 pytestmark = pytest.mark.django_db
 
@@ -276,6 +276,16 @@ def test_redis_down_degrades_instead_of_failing(api_client, user, redis_down, ca
     assert health.status_code == 200
     assert health.json() == {"status": "degraded", "database": "ok", "cache": "unreachable"}
     assert any(record.name == "oshara.cache" for record in caplog.records)
+
+
+@pytest.mark.usefixtures("calls_settings")
+def test_redis_down_still_starts_calls(api_client, widget_character, redis_down):
+    """The widget's cache and the session throttle's counter share one round trip; without
+    Redis, session start reads the character from the database and lets the call start."""
+    response = start_call(api_client)
+    assert response.status_code == 200
+    assert response.json()["system_prompt"] == "You help shoppers."
+    assert start_call(api_client, agent="no-such-agent").status_code == 404
 
 
 def test_healthz_reports_the_cache(api_client):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from characters.schemas.tools import HeadersField
 from characters.validators import validate_http_url, validate_language, validate_slug
 from oshara.http.strict import (
+    GivenFieldsMixin,
     RejectUnknownFieldsMixin,
     StrictCharField,
     StrictIntegerField,
@@ -34,7 +35,7 @@ class MetadataField(serializers.DictField):
         return value
 
 
-class SessionStartSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class SessionStartSerializer(GivenFieldsMixin, RejectUnknownFieldsMixin, serializers.Serializer):
     agent = StrictCharField(
         max_length=64,
         validators=[validate_slug],

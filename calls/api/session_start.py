@@ -18,9 +18,12 @@ from rest_framework.views import APIView
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin
-from calls.selectors import startable_character
+from calls.selectors import startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
 from oshara.schema import error_response
+
+
+UNKNOWN = "No active character has this slug."
 
 
 class SessionLimitThrottled(Throttled):
@@ -42,18 +45,17 @@ class SessionLimitThrottled(Throttled):
     responses={
         200: SessionStartResponseSerializer,
         403: error_response(403, "The Origin is missing or not allowed for this character."),
-        404: error_response(404, "No active character has this slug."),
+        404: error_response(404, UNKNOWN),
         429: error_response(429, "Throttled, or the owner's MAX_CONCURRENT_SESSIONS reached."),
         503: error_response(503, "LiveKit is not configured on this server."),
     },
 )
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class SessionStartView(WidgetOriginGateMixin, APIView):
-    """Reads run in autocommit, so the write transaction (services.start_session) is the only
-    one and begins with its insert (see there)."""
+    """Reads come from the widget cache (calls/selectors.py) and the write runs in autocommit
+    (services.start_session): no transaction is held open around the request."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [SessionStartIPThrottle]
     parser_classes = [JSONParser]
 
     def dispatch(self, request, *args, **kwargs):
@@ -68,9 +70,9 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         serializer = SessionStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         overrides = dict(serializer.validated_data)
-        character = startable_character(overrides.pop("agent"))
+        character = startable_character(overrides.pop("agent"), self.throttle.found)
         if character is None:
-            raise NotFound("No active character has this slug.")
+            raise NotFound(UNKNOWN)
         origin = request.headers.get("Origin")
         self.check_caller(request, character)
         if missing := livekit.missing_settings():
@@ -84,6 +86,8 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 overrides=overrides,
                 origin_url=overrides.get("origin_url") or origin or "",
             )
+        except services.CharacterGone:
+            raise NotFound(UNKNOWN) from None
         except services.SessionLimitReached as exc:
             raise SessionLimitThrottled(
                 wait=exc.retry_after,
@@ -109,4 +113,10 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         return self.preflight(request)
 
     def get_throttles(self):
-        return [] if self.request.method == "OPTIONS" else super().get_throttles()
+        if self.request.method == "OPTIONS":
+            return []
+        # The character's cache entry comes with the counter's round trip (a malformed body
+        # is its 400 here, before anything is counted).
+        self.throttle = SessionStartIPThrottle()
+        self.throttle.read_keys = startable_keys(self.request.data)
+        return [self.throttle]

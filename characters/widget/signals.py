@@ -1,11 +1,11 @@
-"""The widget cache follows the character: its entry is dropped when the character changes."""
+"""The widget cache follows the character: its entries are dropped when the character changes."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from characters.models import Character
-from characters.widget import cache as appearance_cache
+from characters.widget import cache as widget_cache
 
 
 @receiver(post_init, sender=Character)
@@ -17,12 +17,12 @@ def remember_loaded_slug(sender, instance, **kwargs):
 @receiver(post_save, sender=Character)
 @receiver(post_delete, sender=Character)
 def invalidate_widget_appearance(sender, instance, **kwargs):
-    """Drop the widget's cached copy (characters/widget/cache.py) once the change commits.
+    """Drop the widget's cached copies (characters/widget/cache.py) once the change commits.
 
     Not before: until the commit a concurrent fetch still reads the old row. `robust`, so a
     cache outage is logged instead of failing a request whose change is already saved.
     """
     slugs = {instance.slug, getattr(instance, "_loaded_slug", None)} - {None}
     for slug in slugs:
-        transaction.on_commit(lambda slug=slug: appearance_cache.invalidate(slug), robust=True)
+        transaction.on_commit(lambda slug=slug: widget_cache.invalidate(slug), robust=True)
     instance._loaded_slug = instance.slug

@@ -1,7 +1,8 @@
 """GET /api/agents/{slug}/appearance/: the widget's public, Origin-gated fetch by slug.
 
 A plain Django view rather than DRF: it is the hottest path, and a cache hit is one cache
-round trip, an origin check and pre-serialised bytes. No JWT and no session are involved.
+round trip (the throttle's counter and the cached entry together), an origin check and
+pre-serialised bytes. No JWT and no session are involved.
 """
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from characters.widget import cache as appearance_cache
+from characters.widget.cache import APPEARANCE
 from characters.widget.origins import origin_is_allowed
 from oshara.http.throttling import WidgetIPRateThrottle
 
@@ -45,9 +46,10 @@ def widget_appearance(request, slug):
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         return json_error(405, f'Method "{request.method}" not allowed.', Allow=ALLOWED_METHODS)
     throttle = WidgetIPRateThrottle()
+    throttle.read_keys = APPEARANCE.keys(slug)  # the entry comes with the counter's round trip
     if not throttle.allow_request(request, None):
         return throttled(request, throttle.wait())
-    found = appearance_cache.lookup(slug)
+    found = APPEARANCE.lookup(slug, throttle.found)
     if found is None:
         return json_error(404, "Not found.")
     allowed_origins, body = found

@@ -30,10 +30,11 @@ class SettingRateThrottle(SimpleRateThrottle):
         return None if wait is None else max(wait, 1)
 
 
-def count_hit(key, previous_key, timeout):
+def count_hit(key, previous_key, timeout, read=()):
     """Add one to `key`'s counter (created with `timeout` seconds to live); returns it with
-    `previous_key`'s count, or None when the cache is unreachable. On Redis one round trip:
-    SET NX EX, INCR and GET pipelined."""
+    `previous_key`'s count and the cache's values of the `read` keys (a dict, as get_many),
+    or None when the cache is unreachable. On Redis one round trip: SET NX EX, INCR, GET and
+    the reads pipelined."""
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         # Local memory: each call takes its lock, nothing crosses a network.
@@ -43,18 +44,22 @@ def count_hit(key, previous_key, timeout):
         except ValueError:  # expired between the two calls: this hit opens a new counter
             cache.add(key, 1, timeout)
             count = 1
-        return count, cache.get(previous_key, 0)
-    name = cache.client.make_key(key)
+        return count, cache.get(previous_key, 0), cache.get_many(read) if read else {}
+    client = cache.client
     try:
-        with cache.client.get_client(write=True).pipeline(transaction=False) as pipeline:
+        with client.get_client(write=True).pipeline(transaction=False) as pipeline:
+            name = client.make_key(key)
             pipeline.set(name, 0, ex=timeout, nx=True)
             pipeline.incr(name)
-            pipeline.get(cache.client.make_key(previous_key))
-            _, count, previous = pipeline.execute()
+            pipeline.get(client.make_key(previous_key))
+            for read_key in read:
+                pipeline.get(client.make_key(read_key))
+            _, count, previous, *values = pipeline.execute()
     except (RedisError, OSError):
         logger.warning("throttle counter unreachable, request allowed", exc_info=True)
         return None  # fail open, as django-redis's IGNORE_EXCEPTIONS does for the caches
-    return count, int(previous or 0)
+    found = {k: client.decode(v) for k, v in zip(read, values, strict=True) if v is not None}
+    return count, int(previous or 0), found
 
 
 class WindowCounterThrottle(SettingRateThrottle):
@@ -73,6 +78,11 @@ class WindowCounterThrottle(SettingRateThrottle):
     what was allowed. Redis down: the request is allowed and the error logged to oshara.cache.
     """
 
+    # Cache keys the view reads anyway, fetched in the counter's round trip; their values
+    # are in `self.found` afterwards (None when the counter was not reached).
+    read_keys = ()
+    found = None
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True
@@ -83,10 +93,11 @@ class WindowCounterThrottle(SettingRateThrottle):
         window, elapsed = divmod(self.now, self.duration)
         self.remaining = self.duration - elapsed
         current = f"{self.key}_{int(window)}"
-        counts = count_hit(current, f"{self.key}_{int(window) - 1}", 2 * self.duration)
+        previous = f"{self.key}_{int(window) - 1}"
+        counts = count_hit(current, previous, 2 * self.duration, self.read_keys)
         if counts is None:
             return True
-        self.count, self.previous = counts
+        self.count, self.previous, self.found = counts
         weight = self.remaining / self.duration
         if self.previous * weight + self.count <= self.num_requests:
             return True
