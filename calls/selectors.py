@@ -14,7 +14,6 @@ from characters.selectors import public_characters
 from characters.validators import SLUG_PATTERN
 from characters.widget.cache import PublicProjection
 
-
 SLUG = re.compile(SLUG_PATTERN)
 
 

@@ -22,7 +22,6 @@ from calls.selectors import startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
 from oshara.schema import error_response
 
-
 UNKNOWN = "No active character has this slug."
 
 

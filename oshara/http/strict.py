@@ -63,11 +63,12 @@ class RejectUnknownFieldsMixin:
 
 class GivenFieldsMixin:
     """A request body's serializer that builds only the fields the body names, the required
-    ones and those with a default: DRF deep-copies every declared field into each instance (about 30 µs a
-    field), while an optional field the body leaves out validates nothing. Kept because the
-    benchmark shows it pays: session start, whose body is usually `{"agent"}` alone of its 9
-    fields, spent a fifth of its time building fields (bench/README.md). Without data (the
-    schema, a response) every field is built, as DRF does."""
+    ones and those with a default: DRF deep-copies every declared field into each instance
+    (about 30 µs a field), while an optional field the body leaves out validates nothing.
+    Kept because the benchmark shows it pays: session start, whose body is usually
+    `{"agent"}` alone of its 9 fields, spent a fifth of its time building fields
+    (bench/README.md). Without data (the schema, a response) every field is built, as DRF
+    does."""
 
     def get_fields(self):
         data = getattr(self, "initial_data", None)
