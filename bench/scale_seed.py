@@ -29,7 +29,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import seed  # noqa: E402
-from characters.api import versions  # noqa: E402
+from characters.api import positions, versions  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.selectors import characters_for_reading  # noqa: E402
 
@@ -163,6 +163,12 @@ def explain_all():
             page.sql,
             page.bind({versions.USER: user.pk}),
         )
+    anchor = Character.objects.filter(owner=user).order_by(*versions.NEWEST_FIRST)[5000].pk
+    anchored = versions.anchored_page_statement(False, 20, 0)
+    plans["read-cache keys, list limit=20 offset=5000 from its cached anchor (positions.py)"] = (
+        anchored.sql,
+        anchored.bind({versions.USER: user.pk, versions.ANCHOR: anchor}),
+    )
     queryset = characters_for_reading().filter(owner=user).without_api_key()[5000:5020]
     fallback, params = queryset.query.sql_with_params()
     plans["ORM list query (fallback), offset=5000"] = (fallback, list(params))
@@ -179,6 +185,9 @@ def main(argv):
     started = time.monotonic()
     with transaction.atomic():
         info = seed_scale(args, Path(args.out_dir))
+    # Bulk inserts send no signals: rebuild the owners' list positions as saves would.
+    for owner_id in User.objects.values_list("pk", flat=True):
+        positions.invalidate(owner_id)
     if connection.vendor == "postgresql":
         # Statistics and the visibility map, as autovacuum leaves them in production.
         with connection.cursor() as cursor:

@@ -460,3 +460,30 @@ def wav_file(name="voice.wav", seconds=0.2):
 def send_files(client, slug, method="patch", **files):
     """A multipart write of files to a character (PATCH unless told)."""
     return getattr(client, method)(f"/api/ai-characters/{slug}/", files, format="multipart")
+
+
+# -- a Redis cache of the test's own ----------------------------------------------------------
+
+REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
+
+
+def use_redis_cache(settings):
+    """Django's default cache on Redis (REDIS_URL, else the local db 3) in a namespace of the
+    test's own, instead of flushing a database others may use."""
+    import pytest
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": f"test-{secrets.token_hex(8)}",
+        }
+    }
+    try:
+        cache.set("probe", 1)
+    except Exception:
+        if "REDIS_URL" in os.environ:
+            raise  # CI names its Redis: not reaching it is a failure
+        pytest.skip(f"no Redis server at {REDIS_TEST_URL} (set REDIS_URL to run these cases)")
+    assert cache.get("probe") == 1

@@ -1,6 +1,5 @@
 """GET /api/agents/{slug}/appearance/: the widget's public, Origin-gated, cached fetch."""
 
-import os
 import uuid
 
 import pytest
@@ -11,11 +10,11 @@ from django.test import Client
 from characters.models import Character
 from characters.widget import cache as appearance_cache
 from characters.widget.checks import widget_origin_gate_check
+from tests.helpers import use_redis_cache
 
 ACME = "https://acme.com"
 URL = "/api/agents/support-bot/appearance/"
 API_URL = "/api/ai-characters/support-bot/"
-REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
 
 
 @pytest.fixture
@@ -56,23 +55,7 @@ def cache_backend(request, settings):
             }
         }
     else:
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                # A fresh namespace per test instead of flushing a database others may use.
-                "KEY_PREFIX": f"test-{uuid.uuid4()}",
-            }
-        }
-    from django.core.cache import cache
-
-    try:
-        cache.set("probe", 1)
-    except Exception:
-        if "REDIS_URL" in os.environ:
-            raise  # CI names its Redis: not reaching it is a failure
-        pytest.skip(f"no Redis server at {REDIS_TEST_URL} (set REDIS_URL to run these cases)")
-    assert cache.get("probe") == 1
+        use_redis_cache(settings)
     return request.param
 
 

@@ -10,7 +10,8 @@ deleted or deactivated user gets exactly the 401 it got before, and no one sees 
 they do not own.
 """
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, Q
 from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
@@ -42,7 +43,12 @@ def owner_filter(user):
 def token_owner_filter(user_id):
     condition = Q(**{f"owner__{api_settings.USER_ID_FIELD}": user_id})
     if api_settings.CHECK_USER_IS_ACTIVE:
-        condition &= Q(owner__is_active=True)
+        # An uncorrelated EXISTS is checked once per statement (PostgreSQL: a one-time filter),
+        # where a join on the owner checked it again for every row an OFFSET or COUNT walks.
+        active = get_user_model().objects.filter(
+            **{api_settings.USER_ID_FIELD: user_id}, is_active=True
+        )
+        condition &= Q(Exists(active))
     return condition
 
 

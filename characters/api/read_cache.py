@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.api_keys.models import ApiKey
-from characters.api import versions
+from characters.api import positions, versions
 from characters.api.authentication import is_token_user
 from characters.api.lru import ENTRY_OVERHEAD_BYTES, LRU
 from characters.models import CharacterType
@@ -139,7 +139,10 @@ def list_page(view, request, build):
     limit = paginator.get_limit(request) if paginator is not None else None
     # Checked even without a limit: a bad offset is a 400 (it only pages with a limit).
     offset = paginator.get_offset(request) if paginator is not None else 0
-    keys, total = versions.find_page(user_id, character_type, limit, offset)
+    if limit is None:
+        keys, total = versions.find_page(user_id, character_type, limit, offset)
+    else:
+        keys, total = positions.find_page(user_id, character_type, limit, offset)
     bodies = page_bodies(view, request, keys) if keys else None
     if bodies is None:  # empty, or a character went away meanwhile
         return build()

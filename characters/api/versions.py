@@ -15,7 +15,8 @@ import functools
 import hashlib
 
 from django.db import connections
-from django.db.models import Count, Subquery
+from django.db.models import BooleanField, Count, Subquery
+from django.db.models.expressions import RawSQL
 
 from characters.api.authentication import token_owner_filter
 from characters.api.serializers import CharacterSerializer
@@ -35,7 +36,8 @@ NEWEST_FIRST = ("-created_at", "-pk")
 # through If-None-Match: the field list is part of every ETag.
 REPRESENTATION = hashlib.sha256(",".join(CharacterSerializer.Meta.fields).encode()).hexdigest()
 # Stand-ins compiled into the statements, replaced by each call's values.
-USER, SLUG, TYPE = -7_301_733_019, "\x00slug\x00", "\x00type\x00"
+USER, SLUG, TYPE, ANCHOR = -7_301_733_019, "\x00slug\x00", "\x00type\x00", -7_301_733_023
+STAND_INS = (USER, SLUG, TYPE, ANCHOR)
 to_uuid = Character._meta.get_field("revision").to_python
 
 
@@ -44,7 +46,7 @@ class Compiled:
 
     def __init__(self, queryset):
         self.sql, params = queryset.query.sql_with_params()
-        self.params = [param if param in (USER, SLUG, TYPE) else (param,) for param in params]
+        self.params = [param if param in STAND_INS else (param,) for param in params]
 
     def bind(self, values):
         """The parameters for this call: `values` maps each stand-in to its value."""
@@ -85,6 +87,24 @@ def page_statement(character_type, limit, offset):
     )
 
 
+# A page that starts at a known row (characters/api/positions.py): the row comparison is an
+# index range condition on (owner, created_at, id), so OFFSET walks less than one STEP.
+FROM_ANCHOR = RawSQL(
+    f"(created_at, id) <= (SELECT created_at, id FROM {Character._meta.db_table} WHERE id = %s)",
+    (ANCHOR,),
+    output_field=BooleanField(),
+)
+
+
+@functools.lru_cache(maxsize=256)  # limit and offset are compiled into the SQL
+def anchored_page_statement(character_type, limit, offset):
+    characters = owned(character_type).filter(FROM_ANCHOR)
+    page = characters.order_by(*NEWEST_FIRST).values("pk")[offset : offset + limit]
+    return Compiled(
+        Character.objects.filter(pk__in=page).order_by(*NEWEST_FIRST).values_list(*KEY_COLUMNS)
+    )
+
+
 def keys(rows):
     """[(id, revision, links)] in row order, from (KEY_COLUMNS..., *extra) rows."""
     found = {}
@@ -109,6 +129,12 @@ def find_page(user_id, character_type, limit, offset):
     if limit is None:
         return found, len(found) or None
     return found, (rows[0][-1] if rows else None)
+
+
+def find_page_from(user_id, character_type, anchor, limit, offset):
+    """The keys of a list page `offset` rows after the character `anchor` (newest first)."""
+    statement = anchored_page_statement(character_type is not None, limit, offset)
+    return keys(statement.rows({USER: user_id, TYPE: character_type, ANCHOR: anchor}))
 
 
 def find_pk(pk):
