@@ -33,8 +33,8 @@ class SettingRateThrottle(SimpleRateThrottle):
 def count_hit(key, previous_key, timeout, read=()):
     """Add one to `key`'s counter (created with `timeout` seconds to live); returns it with
     `previous_key`'s count and the cache's values of the `read` keys (a dict, as get_many),
-    or None when the cache is unreachable. On Redis one round trip: SET NX EX, INCR, GET and
-    the reads pipelined."""
+    or None when the cache is unreachable. On Redis one round trip: SET NX EX, INCR and one
+    MGET of the previous count and the reads, pipelined."""
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         # Local memory: each call takes its lock, nothing crosses a network.
@@ -51,10 +51,8 @@ def count_hit(key, previous_key, timeout, read=()):
             name = client.make_key(key)
             pipeline.set(name, 0, ex=timeout, nx=True)
             pipeline.incr(name)
-            pipeline.get(client.make_key(previous_key))
-            for read_key in read:
-                pipeline.get(client.make_key(read_key))
-            _, count, previous, *values = pipeline.execute()
+            pipeline.mget([client.make_key(k) for k in (previous_key, *read)])
+            _, count, (previous, *values) = pipeline.execute()
     except (RedisError, OSError):
         logger.warning("throttle counter unreachable, request allowed", exc_info=True)
         return None  # fail open, as django-redis's IGNORE_EXCEPTIONS does for the caches
