@@ -467,7 +467,7 @@ def send_files(client, slug, method="patch", **files):
 REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
 
 
-def use_redis_cache(settings):
+def use_redis_cache(settings, backend="django.core.cache.backends.redis.RedisCache"):
     """Django's default cache on Redis (REDIS_URL, else the local db 3) in a namespace of the
     test's own, instead of flushing a database others may use."""
     import pytest
@@ -475,7 +475,7 @@ def use_redis_cache(settings):
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": REDIS_TEST_URL,
             "KEY_PREFIX": f"test-{secrets.token_hex(8)}",
         }

@@ -7,8 +7,8 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from oshara import settings as production_settings
-from oshara.http.throttling import WindowCounterThrottle
-from tests.helpers import PASSWORD, client_for
+from oshara.http.throttling import WindowCounterThrottle, count_hit
+from tests.helpers import PASSWORD, client_for, use_redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,18 @@ def test_the_window_slides_over_the_previous_one(settings):
     assert hits(start + 75) == [True]
     # 16 s in: 1 + 1 + 4 x 44/60 > 4; the next fits when 4 x remaining/60 <= 2, at 30 s in.
     assert hits(start + 76) == [14]
+
+
+def test_the_counter_on_redis_reads_its_keys_and_survives_a_script_flush(settings):
+    """django-redis, as production runs it: one script counts and reads; a Redis that lost
+    its scripts (a restart) gets it again instead of failing the request."""
+    from django.core.cache import cache
+
+    use_redis_cache(settings, backend="django_redis.cache.RedisCache")
+    cache.client.get_client(write=True).script_flush()
+    assert count_hit("hits", "hits-before", 60, ("entry", "token")) == (1, 0, {})
+    cache.set("entry", {"body": b"{}"})
+    cache.set("hits-before", 4)
+    found = count_hit("hits", "hits-before", 60, ("entry", "token"))
+    assert found == (2, 4, {"entry": {"body": b"{}"}})
+    assert 0 < cache.ttl("hits") <= 60

@@ -5,13 +5,14 @@ setting on every request keeps AUTH_THROTTLE_RATE / API_THROTTLE_RATE overridabl
 """
 
 import contextlib
+import hashlib
 import logging
 import math
 
 from django.conf import settings
 from django.core.cache import caches
 from django_redis.cache import RedisCache
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.settings import api_settings
 
@@ -30,11 +31,24 @@ class SettingRateThrottle(SimpleRateThrottle):
         return None if wait is None else max(wait, 1)
 
 
+# KEYS: the counter, the previous window's counter, the keys read along; ARGV: the timeout.
+# One command and one reply where a pipeline of the three sent three of each: 0.13 against
+# 0.15-0.16 ms a call, and the cache floor's GET 0.12 (one process, local Redis, best of 7 x
+# 3,000, 2026-12-01), the appearance fetch's whole overhead over its floor.
+COUNT_HIT = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local found = redis.call('MGET', unpack(KEYS, 2))
+table.insert(found, 1, redis.call('INCR', KEYS[1]))
+return found
+"""
+COUNT_HIT_SHA = hashlib.sha1(COUNT_HIT.encode()).hexdigest()  # EVALSHA names scripts so
+
+
 def count_hit(key, previous_key, timeout, read=()):
     """Add one to `key`'s counter (created with `timeout` seconds to live); returns it with
     `previous_key`'s count and the cache's values of the `read` keys (a dict, as get_many),
-    or None when the cache is unreachable. On Redis one round trip: SET NX EX, INCR and one
-    MGET of the previous count and the reads, pipelined."""
+    or None when the cache is unreachable. On Redis one round trip: COUNT_HIT, a script of
+    SET NX EX, INCR and one MGET of the previous count and the reads."""
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         # Local memory: each call takes its lock, nothing crosses a network.
@@ -46,13 +60,13 @@ def count_hit(key, previous_key, timeout, read=()):
             count = 1
         return count, cache.get(previous_key, 0), cache.get_many(read) if read else {}
     client = cache.client
+    names = [client.make_key(k) for k in (key, previous_key, *read)]
+    redis = client.get_client(write=True)
     try:
-        with client.get_client(write=True).pipeline(transaction=False) as pipeline:
-            name = client.make_key(key)
-            pipeline.set(name, 0, ex=timeout, nx=True)
-            pipeline.incr(name)
-            pipeline.mget([client.make_key(k) for k in (previous_key, *read)])
-            _, count, (previous, *values) = pipeline.execute()
+        try:
+            count, previous, *values = redis.evalsha(COUNT_HIT_SHA, len(names), *names, timeout)
+        except NoScriptError:  # the server's first call (or after a restart): load it
+            count, previous, *values = redis.eval(COUNT_HIT, len(names), *names, timeout)
     except (RedisError, OSError):
         logger.warning("throttle counter unreachable, request allowed", exc_info=True)
         return None  # fail open, as django-redis's IGNORE_EXCEPTIONS does for the caches
@@ -67,7 +81,7 @@ class WindowCounterThrottle(SettingRateThrottle):
     A second implementation of DRF's limit, kept because the benchmark shows it pays: DRF's
     SimpleRateThrottle GETs the whole pickled history of the window and SETs it back, two
     Redis round trips and up to API_THROTTLE_RATE timestamps per request; that was ~50 % of an
-    in-process retrieve on PostgreSQL + Redis. This is one pipelined round trip of three small
+    in-process retrieve on PostgreSQL + Redis. This is one round trip of one script of three small
     commands. Measured on Redis in one process (medians of 1,000 calls, 2026-12-01): DRF
     0.12-0.28 ms per request, 0.22-0.24 ms with a full window's history; this 0.06-0.10 ms.
     In `make bench` on PostgreSQL + Redis the retrieve went from 0.30 to 0.69 of the one-SQL
