@@ -97,3 +97,21 @@ def test_a_deep_page_runs_no_more_queries_than_the_first(long_list):
         return len(captured)
 
     assert queries(10) == queries(0)
+
+
+def test_positions_read_before_a_committed_change_are_never_used(
+    long_list, user, make_character, django_capture_on_commit_callbacks
+):
+    """A reader that read the rows before a change commits and stores its positions after the
+    change's invalidation: they carry the old token, so the next page does not use them."""
+    from django.core.cache import cache
+
+    assert_pages_match(long_list)
+    token_seen_by_reader = cache.get(positions.token_key(user.pk))
+    stale = (token_seen_by_reader, COUNT, positions.build(user.pk, None))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_character(user, slug="newest")
+    cache.set(positions.entry_key(user.pk, None), stale)  # the late write
+    response = long_list.get(f"{URL}?limit=2&offset=3")
+    assert response["X-Total-Count"] == str(COUNT + 1)
+    assert [item["slug"] for item in response.json()] == every_slug(long_list)[3:5]

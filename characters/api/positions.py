@@ -72,22 +72,32 @@ def find_page(owner_id, character_type, limit, offset):
             page = versions.find_page_from(owner_id, character_type, anchors[index], limit, skip)
             return page, total
         return versions.find_page(owner_id, character_type, limit, offset)
+    # The token is taken before the rows are read: a write that commits meanwhile replaces
+    # it, and what is stored below under the old one is never used.
+    token = token or first_token(cache, keys[0])
     page, total = versions.find_page(owner_id, character_type, limit, offset)
-    if total is not None:  # an empty page tells no total
-        remember(cache, keys, token, owner_id, character_type, total)
+    if token is not None and total is not None:  # an empty page tells no total
+        remember(cache, keys[1], token, owner_id, character_type, total)
     return page, total
 
 
-def remember(cache, keys, token, owner_id, character_type, total):
-    """Store the list's positions under the owner's token, taken before the list was read
-    (a short list stores only that it is short: its statement costs no more)."""
+def first_token(cache, key):
     try:
-        if token is None:
-            token = uuid.uuid4().hex
-            if not cache.add(keys[0], token, timeout=2 * POSITIONS_SECONDS):
-                token = cache.get(keys[0]) or token
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, timeout=2 * POSITIONS_SECONDS):
+            token = cache.get(key)
+    except Exception:
+        logger.warning("list positions unavailable", exc_info=True)
+        return None
+    return token
+
+
+def remember(cache, key, token, owner_id, character_type, total):
+    """Store the list's positions under the owner's token (a short list stores only that
+    it is short: its statement costs no more)."""
+    try:
         anchors = build(owner_id, character_type) if total >= LONG_LIST else None
-        cache.set(keys[1], (token, total, anchors), timeout=POSITIONS_SECONDS)
+        cache.set(key, (token, total, anchors), timeout=POSITIONS_SECONDS)
     except Exception:
         logger.warning("list positions not stored", exc_info=True)
 
