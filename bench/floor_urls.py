@@ -8,17 +8,26 @@ character), read once at import:
 - `/sql`: the same, after one indexed SELECT (the character's id and revision by slug) on the
   project's database, the least any database-backed read does;
 - `/cache`: the appearance body, fetched by one GET from the project's default cache (local
-  memory or Redis), the least a cache-backed read does.
+  memory or Redis), the least a cache-backed read does;
+- `/insert`: the retrieve body, after one INSERT of a call session row of that character in
+  autocommit (the same table, indexes, foreign keys and durable commit as a session start's
+  write), the least a request that records something does.
 """
 
 import os
+import secrets
+from datetime import timedelta
+from functools import cache as once
 from pathlib import Path
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.urls import path
+from django.utils import timezone
 
+from calls.models import CallSession
+from characters.crypto import encrypt
 from characters.models import Character
 
 RETRIEVE_BODY = Path(os.environ["BENCH_FLOOR_BODY"]).read_bytes()
@@ -26,6 +35,16 @@ APPEARANCE_BODY = Path(os.environ["BENCH_FLOOR_APPEARANCE_BODY"]).read_bytes()
 SLUG = os.environ["BENCH_FLOOR_SLUG"]
 CACHE_KEY = "bench-floor:appearance"
 SELECT = f"SELECT id, revision FROM {Character._meta.db_table} WHERE slug = %s"
+SESSION_COLUMNS = (
+    *("id", "character_id", "character_slug", "owner_id", "room_name", "participant_identity"),
+    *("origin_url", "metadata", "overrides", "mcp_headers", "started_at", "expires_at"),
+    *("session_duration_seconds", "turn_count", "interruption_count", "llm_input_tokens"),
+    *("llm_output_tokens", "stt_audio_seconds", "tts_characters", "transcript"),
+)
+INSERT = (
+    f"INSERT INTO {CallSession._meta.db_table} ({', '.join(SESSION_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(SESSION_COLUMNS))})"
+)
 
 
 def respond(body):
@@ -56,5 +75,24 @@ def one_cache_get(request):
     return respond(body)
 
 
-FLOORS = {"bare": bare, "sql": one_sql, "cache": one_cache_get}
+@once
+def session_of_slug():
+    """The character's id and owner, and its session's encrypted (empty) MCP headers."""
+    character = Character.objects.values("id", "owner_id").get(slug=SLUG)
+    return character["id"], character["owner_id"], encrypt("{}")
+
+
+@transaction.non_atomic_requests
+def one_insert(request):
+    character_id, owner_id, mcp_headers = session_of_slug()
+    now = timezone.now()
+    row = ["sess_" + secrets.token_hex(16), character_id, SLUG, owner_id]
+    row += [f"{SLUG}-{secrets.token_hex(6)}", f"visitor-{secrets.token_hex(6)}", "", "{}", "{}"]
+    row += [mcp_headers, now, now + timedelta(hours=1), 0, 0, 0, 0, 0, 0, 0, "[]"]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT, row)
+    return respond(RETRIEVE_BODY)
+
+
+FLOORS = {"bare": bare, "sql": one_sql, "cache": one_cache_get, "insert": one_insert}
 urlpatterns = [path(f"{name}", view) for name, view in FLOORS.items()]

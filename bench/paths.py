@@ -2,11 +2,11 @@
 
 Each entry names the request (method, URL, headers, body: `{placeholders}` are filled from
 the seeded context, see bench/seed.py), the floor that does the same unavoidable I/O as the
-path (`bare`: none, `sql`: one indexed SELECT, `cache`: one cache GET; see
-bench/floor_urls.py) and a target per shape: the least requests/s the path must reach as a
-share of one of the floors, measured in the same run. A path whose route does not exist on
-this tree is printed as missing; `prepare(context)` may seed what the path needs and return
-more placeholders (an API key, a form, documents).
+path (`bare`: none, `sql`: one indexed SELECT, `cache`: one cache GET, `insert`: one durable
+INSERT; see bench/floor_urls.py) and a target per shape: the least requests/s the path must
+reach as a share of one of the floors (not always its I/O floor), measured in the same run.
+A path whose route does not exist on this tree is printed as missing; `prepare(context)` may
+seed what the path needs and return more placeholders (an API key, a form, documents).
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ SQLITE, POSTGRES = "sqlite", "postgres"
 
 @dataclass(frozen=True)
 class Target:
-    floor: str  # "bare", "sql" or "cache"
+    floor: str  # "bare", "sql", "cache" or "insert"
     ratio: float  # requests/s of the path over that floor's, at least
 
 
@@ -82,7 +82,7 @@ PATHS = [
     BenchPath(
         "session start (Origin)",
         "/api/agents/agent-session/",
-        floor="sql",
+        floor="insert",
         method="POST",
         headers=ORIGIN,
         body="{session_body}",
@@ -92,7 +92,7 @@ PATHS = [
     BenchPath(
         "form submission (Origin)",
         "/api/agents/{slug}/form-responses/",
-        floor="sql",
+        floor="insert",
         method="POST",
         headers=ORIGIN,
         body="{form_body}",

@@ -20,7 +20,12 @@ from pathlib import Path
 from bench import servers
 from bench.paths import PATHS, POSTGRES, SQLITE
 
-FLOOR_NAMES = {"bare": "bare", "sql": "bare + 1 SQL", "cache": "bare + 1 cache GET"}
+FLOOR_NAMES = {
+    "bare": "bare",
+    "sql": "bare + 1 SQL",
+    "cache": "bare + 1 cache GET",
+    "insert": "bare + 1 INSERT",
+}
 
 
 def parse_args():
@@ -160,7 +165,7 @@ def run_shape(shape, args):
         floors[name] = {
             key: sum(run[key] for run in runs) / 2 for key in ("rps", "p50_us", "p99_us")
         }
-        floors[name]["queries"] = {"bare": 0, "sql": 1, "cache": 0}[name]
+        floors[name]["queries"] = {"bare": 0, "sql": 1, "cache": 0, "insert": 1}[name]
     floor_runs = {name: (before[name]["rps"], after[name]["rps"]) for name in FLOOR_NAMES}
     return format_table(shape, floors, floor_runs, rows, rss, args)
 

@@ -212,3 +212,23 @@ def test_unknown_session_is_404_in_the_envelope(auth_client, session_id):
     response = auth_client.get(f"/api/billing/sessions/{session_id}/")
     assert response.status_code == 404
     assert response.json()["success"] is False
+
+
+@pytest.mark.django_db
+def test_every_session_index_serves_a_query():
+    """Each session start writes every index of its table: one per query the history, the
+    limit and the cascades make (a LIKE copy of the slug, or the owner alone, which both owner
+    indexes start with, would only slow the insert)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, CallSession._meta.db_table)
+    indexed = sorted(
+        tuple(found["columns"])
+        for found in constraints.values()
+        if found["index"] and not found["primary_key"] and found["columns"] != ["id"]
+    )
+    assert indexed == [
+        ("character_id",),
+        ("character_slug",),
+        ("owner_id", "expires_at"),
+        ("owner_id", "started_at"),
+    ]

@@ -7,7 +7,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from oshara import settings as production_settings
-from oshara.http.throttling import WindowCounterThrottle, count_hit
+from oshara.http.throttling import WidgetIPRateThrottle, WindowCounterThrottle, count_hit
 from tests.helpers import PASSWORD, client_for, use_redis_cache
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +198,21 @@ def test_the_counter_on_redis_reads_its_keys_and_survives_a_script_flush(setting
     found = count_hit("hits", "hits-before", 60, ("entry", "token"))
     assert found == (2, 4, {"entry": {"body": b"{}"}})
     assert 0 < cache.ttl("hits") <= 60
+
+
+@pytest.mark.parametrize("num_proxies", [None, 0, 1, 2])
+@pytest.mark.parametrize(
+    "forwarded", [None, "", "198.51.100.7", "198.51.100.7, 203.0.113.9", " 198.51.100.7 ,10.0.0.1 "]
+)
+def test_the_client_address_is_drfs(settings, num_proxies, forwarded):
+    """The counters read the address from META (a shortcut, see get_ident): the same address
+    DRF's own rule picks for every NUM_PROXIES and X-Forwarded-For."""
+    from rest_framework.settings import api_settings
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.throttling import BaseThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    assert num_proxies == api_settings.NUM_PROXIES
+    extra = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
+    request = APIRequestFactory().get("/", REMOTE_ADDR="192.0.2.1", **extra)
+    assert WidgetIPRateThrottle().get_ident(request) == BaseThrottle().get_ident(request)
