@@ -189,3 +189,23 @@ def test_updates_still_see_and_keep_the_key(auth_client, user, make_rich):
     assert response.json()["has_llm_api_key"] is True
     character.refresh_from_db()
     assert character.llm_api_key == "sk-test-0123456789"
+
+
+@pytest.mark.django_db
+def test_each_database_runs_as_configured(user):
+    """SQLite in WAL mode (readers beside the writer); PostgreSQL binding parameters itself and
+    preparing a statement a connection runs repeatedly (no planning on every request)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            return
+        select = f"SELECT email FROM {user._meta.db_table} WHERE id = %s"
+        for _ in range(6):
+            cursor.execute(select, [user.pk])
+            assert cursor.fetchone()[0] == user.email
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s",
+            [select.replace("%s", "$1")],
+        )
+        assert cursor.fetchone()[0] == 1
