@@ -3,6 +3,7 @@ number of characters), the key's ciphertext left unread on reads that never show
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
+from characters.contributions import contributions
 from characters.models import WRITE_ONLY_KEYS, Character, CharacterQuerySet, HandoffTarget
 
 # What the representation shows of each handoff link: its order and the target's slug, name.
@@ -62,8 +63,10 @@ def without_keys(queryset):
 
 
 def characters_for_reading():
-    """The characters with their handoff links and documents, 2 queries for any number."""
-    return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, "documents")
+    """The characters with their handoff links and what other apps contribute to their
+    representation (characters/contributions.py: documents), one query each for any number."""
+    prefetches = [contribution.prefetch for contribution in contributions()]
+    return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, *prefetches)
 
 
 def public_characters():

@@ -1,5 +1,5 @@
-"""Side effects of character writes: uploads follow their rows (the widget cache has its own
-receivers, characters/widget/signals.py)."""
+"""Uploads follow their rows; and every delete of a character, those Django cascades from a
+deleted owner included, takes the one change path (characters/changes.py)."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
 
+from characters.changes import record_change
 from characters.models import Character
 
 _stored_files = ContextVar("stored_files", default=None)
@@ -22,9 +23,10 @@ def delete_file_on_commit(fieldfile):
 
 
 @receiver(post_delete, sender=Character)
-def delete_character_files(sender, instance, **kwargs):
+def character_deleted(sender, instance, **kwargs):
     delete_file_on_commit(instance.image)
     delete_file_on_commit(instance.voice_audio_file)
+    record_change(instance)
 
 
 class StoredFiles:

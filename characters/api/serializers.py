@@ -7,6 +7,7 @@ from rest_framework import serializers
 from characters import services
 from characters.api.file_fields import KeptFileField, KeptImageField
 from characters.api.tool_integrations import ToolIntegrationsMixin
+from characters.contributions import contributions
 from characters.models import Character
 from characters.schemas.appearance import WidgetAppearanceSerializer
 from characters.schemas.tools import mcp_servers_field, tools_field
@@ -20,7 +21,6 @@ from characters.validators import (
     validate_http_url,
     validate_origin,
 )
-from knowledge.serializers import DocumentSerializer
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
@@ -156,7 +156,6 @@ class CharacterSerializer(
     is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
-    documents = DocumentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Character
@@ -185,12 +184,19 @@ class CharacterSerializer(
             "kb_query_api_key",
             "has_kb_query_api_key",
             "is_active",
-            "documents",
+            # Here the fields other apps contribute (get_fields): `documents`.
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"image": {"allow_null": True}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        timestamps = {name: fields.pop(name) for name in self.Meta.read_only_fields}
+        for contribution in contributions():
+            fields[contribution.name] = contribution.make_field()
+        return {**fields, **timestamps}
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):
