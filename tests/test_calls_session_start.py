@@ -74,6 +74,8 @@ def test_a_token_signed_with_another_secret_does_not_verify(api_client, widget_c
 
 
 def test_the_session_is_recorded(api_client, widget_character):
+    widget_character.session_overrides = ["language", "greeting", "origin_url", "metadata"]
+    widget_character.save()
     body = start_call(
         api_client,
         language="fr",
