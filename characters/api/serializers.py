@@ -136,8 +136,9 @@ class CharacterSerializer(
         child=StrictChoiceField(choices=SESSION_OVERRIDE_KEYS),
         max_length=len(SESSION_OVERRIDE_KEYS),
         required=False,
-        help_text="The session-start overrides a caller admitted by its Origin alone may send; "
-        "the owner's own credentials may send every one.",
+        help_text="The session-start overrides a caller admitted by its Origin alone may send "
+        '(default ["language", "origin_url", "metadata"]); the owner\'s own credentials may '
+        "send every one.",
     )
     handoff_targets = HandoffTargetSerializer(
         many=True, required=False, source="ordered_handoff_targets"
