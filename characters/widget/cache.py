@@ -135,7 +135,9 @@ def token_seconds():
     return 2 * max(settings.WIDGET_APPEARANCE_CACHE_SECONDS, UNKNOWN_SLUG_SECONDS)
 
 
-def invalidate(slug):
-    """Make the next read of every projection rebuild from the database. Call it after the
-    change has committed."""
-    get_cache().set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())
+def invalidate(*slugs):
+    """Make the next read of every projection of these slugs rebuild from the database. Call
+    it after the change has committed."""
+    tokens = {token_key(slug): uuid.uuid4().hex for slug in slugs}
+    if tokens:
+        get_cache().set_many(tokens, timeout=token_seconds())
