@@ -47,9 +47,11 @@ def positions_token_key(owner_id):
     return f"list-positions:{owner_id}:token"
 
 
-def replace_widget_token(slug):
-    """The next widget reading of `slug` rebuilds from the database."""
-    widget_cache().set(widget_token_key(slug), uuid.uuid4().hex, timeout=widget_token_seconds())
+def replace_widget_tokens(*slugs):
+    """The next widget reading of each of `slugs` rebuilds from the database."""
+    tokens = {widget_token_key(slug): uuid.uuid4().hex for slug in slugs}
+    if tokens:
+        widget_cache().set_many(tokens, timeout=widget_token_seconds())
 
 
 def replace_positions_token(owner_id):

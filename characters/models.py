@@ -89,6 +89,13 @@ class Character(models.Model):
     allowed_origins = models.JSONField(
         default=list, blank=True, validators=[validators.validate_allowed_origins]
     )
+    # The session-start overrides a caller admitted by its Origin alone may send (the owner's
+    # credentials may send every one): see validators.SESSION_OVERRIDE_KEYS.
+    session_overrides = models.JSONField(
+        default=validators.default_session_overrides,
+        blank=True,
+        validators=[validators.validate_session_overrides],
+    )
     handoff_targets = models.ManyToManyField(
         "self",
         through="HandoffTarget",

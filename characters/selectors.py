@@ -69,7 +69,13 @@ def characters_for_reading():
     return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, *prefetches)
 
 
+def characters_of_active_owners():
+    """Characters whose owner's account is active: a deactivated owner's characters serve
+    no one (the widget, calls, forms, knowledge-base search), as if they did not exist."""
+    return Character.objects.filter(owner__is_active=True)
+
+
 def public_characters():
-    """What the public endpoints (the widget's fetch, and later session start and form
-    submission) may serve: active characters only, so an inactive slug is their 404."""
-    return Character.objects.filter(is_active=True)
+    """What the public endpoints (the widget's fetch, session start and form submission) may
+    serve: active characters of active owners only, so any other slug is their 404."""
+    return characters_of_active_owners().filter(is_active=True)

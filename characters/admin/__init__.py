@@ -111,9 +111,9 @@ class CharacterAdmin(admin.ModelAdmin):
         (
             "Embedding",
             {
-                "fields": ["allowed_origins"],
-                "description": 'A JSON list of URL prefixes, e.g. ["https://acme.com"]; '
-                "[] blocks the widget everywhere.",
+                "fields": ["allowed_origins", "session_overrides"],
+                "description": "Allowed origins: a JSON list of URL prefixes, e.g. "
+                '["https://acme.com"]; [] blocks the widget everywhere.',
             },
         ),
         (

@@ -15,6 +15,7 @@ from characters.validators import (
     HANDOFF_UNKNOWN,
     LLM_API_KEY_MAX_LENGTH,
     MAX_ALLOWED_ORIGINS,
+    SESSION_OVERRIDE_KEYS,
     dedupe,
     handoff_errors,
     validate_audio,
@@ -33,6 +34,7 @@ from oshara.http.strict import (
 # Sent as JSON text inside a multipart request.
 MULTIPART_JSON_FIELDS = (
     "allowed_origins",
+    "session_overrides",
     "handoff_targets",
     "widget_appearance",
     "tools",
@@ -42,6 +44,7 @@ MULTIPART_JSON_FIELDS = (
 # Lists a multipart body may also send as one part per item (what generated clients do).
 MULTIPART_LIST_FIELDS = {
     "allowed_origins": "text",
+    "session_overrides": "text",
     "handoff_targets": "json",
     "tools": "json",
     "mcp_servers": "json",
@@ -129,6 +132,14 @@ class CharacterSerializer(
         max_length=MAX_ALLOWED_ORIGINS,
         required=False,
     )
+    session_overrides = serializers.ListField(
+        child=StrictChoiceField(choices=SESSION_OVERRIDE_KEYS),
+        max_length=len(SESSION_OVERRIDE_KEYS),
+        required=False,
+        help_text="The session-start overrides a caller admitted by its Origin alone may send "
+        '(default ["language", "origin_url", "metadata"]); the owner\'s own credentials may '
+        "send every one.",
+    )
     handoff_targets = HandoffTargetSerializer(
         many=True, required=False, source="ordered_handoff_targets"
     )
@@ -170,6 +181,7 @@ class CharacterSerializer(
             "language",
             "background_audio",
             "allowed_origins",
+            "session_overrides",
             "handoff_targets",
             "widget_appearance",
             "stt_model",
@@ -215,6 +227,9 @@ class CharacterSerializer(
         return value
 
     def validate_allowed_origins(self, value):
+        return dedupe(value)
+
+    def validate_session_overrides(self, value):
         return dedupe(value)
 
     def validate_handoff_targets(self, value):
