@@ -204,8 +204,9 @@ class CharacterSerializer(
         extra_kwargs = {"image": {"allow_null": True}}
 
     def get_fields(self):
+        # Contributed fields (characters/contributions.py) go last, before the timestamps.
         fields = super().get_fields()
-        timestamps = {name: fields.pop(name) for name in self.Meta.read_only_fields}
+        timestamps = {name: fields.pop(name) for name in ("created_at", "updated_at")}
         for contribution in contributions():
             fields[contribution.name] = contribution.make_field()
         return {**fields, **timestamps}
