@@ -73,7 +73,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         if character is None:
             raise NotFound(UNKNOWN)
         origin = request.headers.get("Origin")
-        self.check_caller(request, character)
+        started_by = self.check_caller(request, character)
         if missing := livekit.missing_settings():
             return Response(
                 {"detail": f"Calls are not configured on this server: set {', '.join(missing)}."},
@@ -84,6 +84,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 character,
                 overrides=overrides,
                 origin_url=overrides.get("origin_url") or origin or "",
+                started_by=started_by,
             )
         except services.CharacterGone:
             raise NotFound(UNKNOWN) from None

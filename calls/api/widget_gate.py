@@ -20,14 +20,15 @@ class WidgetOriginGateMixin:
     cors_methods = "POST, OPTIONS"
 
     def check_caller(self, request, character):
-        """Admit the owner, or an allowed Origin (remembered for the CORS grant); else 403."""
+        """Admit the owner, or an allowed Origin (remembered for the CORS grant); else 403.
+        Returns the id of the user admitted by their credentials, None for a browser."""
         origin = request.headers.get("Origin")
         user = request.user
         if user is not None and user.is_authenticated and user.pk == character.owner_id:
-            return
+            return user.pk
         if settings.WIDGET_ALLOW_ANY_ORIGIN:
             request.cors_origin = origin
-            return
+            return None
         if not origin_is_allowed(origin, allowed_origin_set(character.allowed_origins)):
             raise PermissionDenied(
                 "This origin is not allowed to embed this character."
@@ -35,6 +36,7 @@ class WidgetOriginGateMixin:
                 else "An Origin header (or the owner's credentials) is required."
             )
         request.cors_origin = origin
+        return None
 
     def preflight(self, request):
         """The 204 answer to a CORS preflight; the caller decides whether it is admitted."""
