@@ -99,12 +99,12 @@ def test_usage_has_the_platforms_keys_and_validates_against_the_schema(
     body = response.json()
     assert not list(validator(served_schema, USAGE).iter_errors(body))
     data = body["data"]
-    assert TOTAL_KEYS <= set(data)
+    assert set(data) >= TOTAL_KEYS
     assert data["total_sessions"] == 1 and data["total_llm_input_tokens"] == 1200
     assert data["total_stt_audio_seconds"] == 20.25 and data["total_tts_characters"] == 310
     assert set(data["sessions"]) == {"data", "page", "page_size", "total_pages", "total"}
     (summary,) = data["sessions"]["data"]
-    assert SUMMARY_KEYS <= set(summary)
+    assert set(summary) >= SUMMARY_KEYS
     session = CallSession.objects.get(pk=session_id)
     assert summary["id"] == session.number and isinstance(summary["id"], int)
     assert 0 < summary["id"] <= MAX_SESSION_NUMBER
@@ -128,7 +128,7 @@ def test_the_detail_has_the_transcript_and_its_text(
     body = auth_client.get(f"/api/billing/sessions/{session_id}/").json()
     assert not list(validator(served_schema, path).iter_errors(body))
     data = body["data"]
-    assert SUMMARY_KEYS <= set(data)
+    assert set(data) >= SUMMARY_KEYS
     assert data["transcript"] == TRANSCRIPT
     assert data["transcript_text"] == "Assistant: Hello, shopper!\nUser: Do you ship to Lyon?"
     # the integer id finds it too
@@ -161,7 +161,7 @@ def test_tenant_id_filters_and_is_never_ignored(
         return response.json()["data"]["total_sessions"]
 
     assert total(auth_client, str(user.pk)) == 1
-    for other in (str(other_user.pk), f"0{user.pk}", "acme", "-1", "١"):
+    for other in (str(other_user.pk), f"0{user.pk}", "acme", "-1", "\u0661"):
         assert total(auth_client, other) == 0, other
     # staff see every owner's sessions: the filter picks one owner
     staff = client_for(make_user(is_staff=True))
