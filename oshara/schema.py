@@ -229,6 +229,22 @@ def postprocess_multipart_forms(result, generator, request, public):
     return result
 
 
+CLEARED_BY_AN_EMPTY_PART = (
+    "In multipart, an empty part clears it: a part is text and cannot hold null (a "
+    'generated client would send the text "None").'
+)
+
+
+def as_part(prop):
+    """A text part cannot be null: a nullable string is cleared by an empty part instead."""
+    if prop.get("type") != "string" or not prop.get("nullable"):
+        return prop
+    part = {key: value for key, value in prop.items() if key != "nullable"}
+    described = [prop.get("description"), CLEARED_BY_AN_EMPTY_PART]
+    part["description"] = " ".join(filter(None, described))
+    return part
+
+
 def flatten_form(schema, components):
     """Replace each property that refers to an object component by its dotted keys."""
     from characters.api.serializers import MULTIPART_JSON_FIELDS
@@ -243,7 +259,7 @@ def flatten_form(schema, components):
             for child, child_prop in nested.get("properties", {}).items():
                 properties[f"{key}.{child}"] = child_prop
             continue
-        properties[key] = prop
+        properties[key] = as_part(prop)
     flat = {**schema, "properties": properties}
     if required:
         flat["required"] = required

@@ -15,6 +15,7 @@ from oshara.http.strict import (
     RejectUnknownFieldsMixin,
     StrictCharField,
     StrictIntegerField,
+    StrictNumberField,
     StrictSerializer,
 )
 
@@ -76,16 +77,7 @@ class SessionStartResponseSerializer(serializers.Serializer):
 
 def usage_number(integer, **kwargs):
     kwargs = {"min_value": 0, "max_value": MAX_USAGE_NUMBER, "default": 0, **kwargs}
-    return StrictIntegerField(**kwargs) if integer else FiniteNumberField(**kwargs)
-
-
-class FiniteNumberField(serializers.FloatField):
-    """A JSON number (not a string or boolean), finite."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+    return StrictIntegerField(**kwargs) if integer else StrictNumberField(**kwargs)
 
 
 class UsageSerializer(StrictSerializer):

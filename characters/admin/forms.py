@@ -13,6 +13,7 @@ from characters.validators import (
     HANDOFF_OTHER_OWNER,
     LLM_API_KEY_MAX_LENGTH,
     handoff_errors,
+    stored_origins,
     validate_allowed_origins,
 )
 
@@ -79,7 +80,7 @@ class CharacterAdminForm(forms.ModelForm):
         value = self.cleaned_data["allowed_origins"]
         value = [] if value is None else value
         validate_allowed_origins(value)
-        return value  # de-duplicated by Character.clean(), as for every caller
+        return stored_origins(value)
 
     def clean_widget_appearance(self):
         value = self.cleaned_data["widget_appearance"]
