@@ -49,13 +49,16 @@ SESSION_START = PublicProjection(
 )
 
 
-def startable_keys(body):
-    """The cache keys of the character a session-start body names, to be read in a round
-    trip the request makes anyway (the throttle's); none for a body that names no slug."""
+def named_slug(body):
+    """The well-formed slug a session-start body names as `agent`, or None."""
     slug = body.get("agent") if isinstance(body, dict) else None
-    if isinstance(slug, str) and SLUG.fullmatch(slug):
-        return SESSION_START.keys(slug)
-    return ()
+    return slug if isinstance(slug, str) and SLUG.fullmatch(slug) else None
+
+
+def startable_keys(slug):
+    """The cache keys of the character `slug` names, to be read in a round trip the request
+    makes anyway (the throttle's); none without a slug."""
+    return SESSION_START.keys(slug) if slug else ()
 
 
 def startable_character(slug, found=None):
