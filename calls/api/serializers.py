@@ -176,7 +176,8 @@ BOTH_USAGES = "Send the usage numbers either at the top level or under usage, no
 
 
 class ReportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """The usage numbers come at the top level or under `usage` (workers differ)."""
+    """The usage numbers come at the top level or under `usage` (workers differ; both at
+    once is a 400 naming `usage`)."""
 
     usage = UsageSerializer(required=False)
     transcript = TranscriptField(required=False)
