@@ -1,6 +1,6 @@
-"""The language tags validate_language takes, as one regular expression for the OpenAPI
-schema: generated clients and fuzzers build values from it, so every tag it allows must be
-one the server takes.
+"""The language tags the characters' validate_language takes, as one regular expression for
+the OpenAPI schema: generated clients and fuzzers build values from it, so every tag it
+allows must be one the server takes. (It names no app: langcodes is the shared registry.)
 
 It spells out the common BCP 47 form, `language[-Script][-REGION]`, from the registry the
 validator uses (langcodes): every valid two- and three-letter language (`en`, `yue`), script
