@@ -100,7 +100,7 @@ def test_a_per_app_copy_list_that_forgets_an_app_is_seen(tmp_path):
         "COPY oshara ./oshara\nCOPY accounts ./accounts\n"
         "COPY manage.py ./\n"
     )
-    root = make_project(tmp_path, KEPT + ["oshara/__init__.py", "accounts/models.py"], dockerfile)
+    root = make_project(tmp_path, [*KEPT, "oshara/__init__.py", "accounts/models.py"], dockerfile)
     names, _ = taken(root)
     assert names == {
         "pyproject.toml",
@@ -144,7 +144,7 @@ def test_what_the_script_does_not_understand_is_refused(tmp_path, line):
 
 
 def test_assemble_copies_the_files_under_the_image_paths(tmp_path):
-    root = make_project(tmp_path / "project", KEPT + [".env"], "WORKDIR /app\nCOPY . .\n")
+    root = make_project(tmp_path / "project", [*KEPT, ".env"], "WORKDIR /app\nCOPY . .\n")
     workdir = image_files.assemble(tmp_path / "image", root)
     assert workdir == PurePosixPath("/app")
     copied = tmp_path / "image" / "app"
