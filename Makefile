@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); 0 runs the suite in this process.
+TEST_PROCESSES ?= 2
 
 .PHONY: run worker test fuzz client docs-check image-check schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
@@ -35,7 +37,7 @@ superuser: $(VENV)/.installed
 	$(BIN)/python manage.py createsuperuser
 
 test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the database)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwaway server (.ci/fuzz)
 	bash .ci/fuzz

@@ -5,7 +5,7 @@ Each public endpoint reads its own *projection* of an active character (the appe
 its merged appearance; session start: its prompt and greeting) and every projection also
 carries the allowed origins, which gate them all. Per slug there are:
 - one *token*, shared by every projection, replaced by a fresh random value every time the
-  character changes (after the change commits);
+  character changes (after the change commits: characters/changes.py, cache_tokens.py);
 - one *entry* per projection: (token it was built under, allowed origins, value).
 
 An entry counts only while its token is still the current one. A reader takes the token
@@ -24,24 +24,18 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import caches
 
+from characters.cache_tokens import UNKNOWN_SLUG_SECONDS
+from characters.cache_tokens import widget_cache as get_cache
+from characters.cache_tokens import widget_token_key as token_key
+from characters.cache_tokens import widget_token_seconds as token_seconds
 from characters.selectors import public_characters
 from characters.widget import defaults as appearance
 from characters.widget.origins import allowed_origin_set
 
 logger = logging.getLogger(__name__)
 
-UNKNOWN_SLUG_SECONDS = 300
 UNAVAILABLE = "Cache unavailable; serving the %s of %r from the database."
-
-
-def token_key(slug):
-    return f"widget:{slug}:token"
-
-
-def get_cache():
-    return caches["default"]
 
 
 class PublicProjection:
@@ -96,8 +90,8 @@ class PublicProjection:
         return result(entry)
 
     def build_entry(self, slug, token):
-        # An inactive character is cached as unknown: the widget sees the same 404. Its signal
-        # invalidates the entry when it is switched back on.
+        # An inactive character is cached as unknown: the widget sees the same 404. Switching
+        # it back on is a change, which replaces the token (characters/changes.py).
         fields = {"allowed_origins", *self.fields}
         character = public_characters().only(*fields).filter(slug=slug).first()
         if character is None:
@@ -126,16 +120,3 @@ APPEARANCE = PublicProjection(
         appearance.DEFAULT_FORM_FIELD,
     ],
 )
-
-
-def token_seconds():
-    """Tokens outlive their entries (so an entry is not rebuilt early) but do expire: an
-    unknown slug leaves nothing behind. A token that expired is replaced by a new random one,
-    which no stored entry carries, so expiry never serves a stale entry."""
-    return 2 * max(settings.WIDGET_APPEARANCE_CACHE_SECONDS, UNKNOWN_SLUG_SECONDS)
-
-
-def invalidate(slug):
-    """Make the next read of every projection rebuild from the database. Call it after the
-    change has committed."""
-    get_cache().set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())
