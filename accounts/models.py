@@ -41,6 +41,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The acting organization of a request without X-Organization (initially the personal one).
+    default_organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = UserManager()
 
@@ -66,6 +74,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
 
-from accounts.api_keys.models import ApiKey  # noqa: E402  the app's models live in two modules
+# The app's models live in three modules.
+from accounts.api_keys.models import ApiKey  # noqa: E402
+from accounts.organizations.models import Invitation, Membership, Organization  # noqa: E402
 
-__all__ = ["ApiKey", "User", "UserManager"]
+__all__ = ["ApiKey", "Invitation", "Membership", "Organization", "User", "UserManager"]

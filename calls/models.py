@@ -49,6 +49,14 @@ class CallSession(models.Model):
         related_name="call_sessions",
     )
     character_slug = models.CharField(max_length=64)  # indexed in Meta, without a LIKE copy
+    # The character's organization when the session started: its history, its
+    # MAX_CONCURRENT_SESSIONS. Indexed in Meta.
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="call_sessions",
+        db_index=False,
+    )
     # No index of its own: both owner indexes in Meta start with it, and every session start
     # pays for each index of this table.
     owner = models.ForeignKey(
@@ -106,8 +114,9 @@ class CallSession(models.Model):
             # Staff's history by slug, across owners (a plain index: no LIKE copy).
             models.Index(fields=["character_slug"], name="call_session_slug"),
             models.Index(fields=["owner", "-started_at"]),
+            models.Index(fields=["organization", "-started_at"], name="call_session_org_started"),
             models.Index(
-                fields=["owner", "expires_at"],
+                fields=["organization", "expires_at"],
                 condition=Q(ended_at__isnull=True),
                 name="call_session_running",
             ),
@@ -115,6 +124,12 @@ class CallSession(models.Model):
 
     def __str__(self):
         return self.id
+
+    def save(self, *args, **kwargs):
+        if self.organization_id is None and self.character_id is not None:
+            # Made without one (a shell, a fixture): its character's (session start sets it).
+            self.organization_id = self.character.organization_id
+        super().save(*args, **kwargs)
 
     @property
     def is_running(self):

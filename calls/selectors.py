@@ -25,6 +25,7 @@ class StartableCharacter:
     id: int
     slug: str
     owner_id: int
+    organization_id: int
     system_prompt: str
     greeting: str
     session_overrides: frozenset
@@ -36,6 +37,7 @@ def startable_fields(character):
         "id": character.pk,
         "slug": character.slug,
         "owner_id": character.owner_id,
+        "organization_id": character.organization_id,
         "system_prompt": character.system_prompt,
         "greeting": character.greeting,
         "session_overrides": frozenset(character.session_overrides),
@@ -45,9 +47,9 @@ def startable_fields(character):
 # Invalidated with the appearance (one token per slug): an edit shows on the next start.
 SESSION_START = PublicProjection(
     "session-start",
-    ("id", "slug", "owner_id", "system_prompt", "greeting", "session_overrides"),
+    ("id", "slug", "owner_id", "organization_id", "system_prompt", "greeting", "session_overrides"),
     startable_fields,
-    version=2,
+    version=3,
 )
 
 
@@ -73,7 +75,14 @@ def startable_character(slug, found=None):
     return StartableCharacter(allowed_origins=allowed_origins, **fields)
 
 
-FORM_RESPONSE_FIELDS = ("id", "slug", "owner_id", "allowed_origins", "widget_appearance")
+FORM_RESPONSE_FIELDS = (
+    "id",
+    "slug",
+    "owner_id",
+    "organization_id",
+    "allowed_origins",
+    "widget_appearance",
+)
 
 
 def form_response_character(slug):
@@ -88,9 +97,9 @@ def session_of(character, session_id):
     return CallSession.objects.only("id").filter(pk=session_id, character=character).first()
 
 
-def owned_character(user, slug):
-    """The caller's own character with this slug (active or not), or None."""
-    return Character.objects.only("id").filter(slug=slug, owner_id=user.pk).first()
+def organization_character(organization_id, slug):
+    """The organization's character with this slug (active or not), or None."""
+    return Character.objects.only("id").filter(slug=slug, organization_id=organization_id).first()
 
 
 def form_responses(character, *, session_id=None, form_id=None):
@@ -107,30 +116,26 @@ def session_for_worker(session_id):
     return CallSession.objects.select_related("character").filter(pk=session_id).first()
 
 
-def sessions_visible_to(user):
-    """Staff see every session; an owner, the sessions of their characters."""
-    sessions = CallSession.objects.all()
-    return sessions if user.is_staff else sessions.filter(owner=user)
+def sessions_visible_to(organization_id):
+    """The acting organization's sessions; every session for staff (`organization_id` None)."""
+    sessions = CallSession.objects.select_related("organization").defer(
+        "organization__name", "organization__created_at"
+    )
+    return sessions if organization_id is None else sessions.filter(organization_id=organization_id)
 
 
-def tenant_id(owner_id):
-    """The platform's `tenant_id` of a session: its owner's id as a string (until
-    organizations exist; then the organization's slug)."""
-    return str(owner_id)
-
-
-def history_sessions(user, *, character_slug=None, tenant=None, version=None, start=None, end=None):
-    """The sessions `user` sees, filtered as the history's query asks. `start`/`end` are
-    inclusive bounds on the creation time. Any `tenant` but one of the owners the user sees
-    and any `version` (sessions record none yet) match nothing: a filter is never ignored."""
-    sessions = sessions_visible_to(user)
+def history_sessions(
+    organization_id, *, character_slug=None, tenant=None, version=None, start=None, end=None
+):
+    """The sessions visible in `organization_id` (staff: None), filtered as the history's
+    query asks. `start`/`end` are inclusive bounds on the creation time. A `tenant` (an
+    organization's slug) other than the sessions' and any `version` (sessions record none yet)
+    match nothing: a filter is never ignored."""
+    sessions = sessions_visible_to(organization_id)
     if character_slug is not None:
         sessions = sessions.filter(character_slug=character_slug)
     if tenant is not None:
-        owner = int(tenant) if tenant.isascii() and tenant.isdigit() else None
-        if owner is None or tenant_id(owner) != tenant:
-            return sessions.none()
-        sessions = sessions.filter(owner_id=owner)
+        sessions = sessions.filter(organization__slug=tenant)
     if version is not None:
         return sessions.none()
     if start is not None:
@@ -140,9 +145,10 @@ def history_sessions(user, *, character_slug=None, tenant=None, version=None, st
     return sessions
 
 
-def session_by_id(user, session_id):
-    """One session `user` sees, by its `sess_…` id or its integer id, or None."""
-    sessions = sessions_visible_to(user)
+def session_by_id(organization_id, session_id):
+    """One session visible in `organization_id` (staff: None), by its `sess_…` id or its
+    integer id, or None."""
+    sessions = sessions_visible_to(organization_id)
     if re.fullmatch(SESSION_ID_PATTERN, session_id):
         return sessions.filter(pk=session_id).first()
     if session_id.isascii() and session_id.isdigit() and len(session_id) <= 16:

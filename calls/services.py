@@ -6,10 +6,10 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.organizations.models import Organization
 from calls.models import CallSession, FormResponse, RuntimeFetch
 
 USAGE_FIELDS = (
@@ -45,16 +45,16 @@ class SessionLimitReached(Exception):
 
 
 def start_session(character, *, overrides, origin_url, started_by=None):
-    """Record a new session of `character` (a StartableCharacter), unless its owner is at
-    MAX_CONCURRENT_SESSIONS.
+    """Record a new session of `character` (a StartableCharacter), unless its organization
+    is at MAX_CONCURRENT_SESSIONS.
 
     Without a limit the session is one INSERT, in autocommit its own transaction (one round
-    trip on PostgreSQL). With one, the row is inserted first, then the owner's row is locked
-    and the running sessions are counted, this one included; over the limit, the insert is
-    rolled back. On PostgreSQL the lock makes concurrent starts of one owner count one at a
-    time (N parallel starts at the limit never exceed it); on SQLite the insert, as the
-    transaction's first statement, takes the write lock at once, so concurrent starts wait
-    for each other instead of failing.
+    trip on PostgreSQL). With one, the row is inserted first, then the organization's row is
+    locked and its running sessions are counted, this one included; over the limit, the
+    insert is rolled back. On PostgreSQL the lock makes concurrent starts in one organization
+    count one at a time (N parallel starts at the limit never exceed it); on SQLite the
+    insert, as the transaction's first statement, takes the write lock at once, so concurrent
+    starts wait for each other instead of failing.
     """
     session = new_session(character, overrides, origin_url)
     session.started_by_id = started_by
@@ -72,11 +72,12 @@ def start_session(character, *, overrides, origin_url, started_by=None):
 
 
 def check_session_limit(session, limit):
-    """SessionLimitReached if the owner's running sessions, `session` included, exceed
-    `limit`; the owner's row stays locked until the caller's transaction ends."""
-    owner = get_user_model().objects.select_for_update().filter(pk=session.owner_id)
-    list(owner.values_list("pk", flat=True))  # taken for the lock
-    others = CallSession.objects.filter(owner_id=session.owner_id).exclude(pk=session.pk)
+    """SessionLimitReached if the organization's running sessions, `session` included, exceed
+    `limit`; the organization's row stays locked until the caller's transaction ends."""
+    organization = Organization.objects.select_for_update().filter(pk=session.organization_id)
+    list(organization.values_list("pk", flat=True))  # taken for the lock
+    others = CallSession.objects.filter(organization_id=session.organization_id)
+    others = others.exclude(pk=session.pk)
     now = session.started_at
     expiries = others.running(now).order_by("expires_at").values_list("expires_at", flat=True)
     expiries = list(expiries[:limit])
@@ -103,6 +104,7 @@ def new_session(character, overrides, origin_url):
         character_id=character.id,
         character_slug=character.slug,
         owner_id=character.owner_id,
+        organization_id=character.organization_id,
         room_name=f"{character.slug}-{secrets.token_hex(6)}",
         participant_identity=f"visitor-{secrets.token_hex(6)}",
         origin_url=origin_url,

@@ -4,7 +4,7 @@ A cached entry is stored with the token that was current when its reader started
 the token makes every entry built under the old one unusable, including one a slow reader
 writes back after the change (random tokens, not counters, so an evicted token is harmless):
 - per slug, the widget's public readings (characters/widget/cache.py);
-- per owner, the list positions (characters/api/positions.py), only in a cache every process
+- per organization, the list positions (characters/api/positions.py), only in a cache every process
   shares.
 Only the one change path replaces them (characters/changes.py), after the change commits.
 """
@@ -43,8 +43,8 @@ def positions_cache():
     return None if isinstance(cache, LocMemCache | DummyCache) else cache
 
 
-def positions_token_key(owner_id):
-    return f"list-positions:{owner_id}:token"
+def positions_token_key(organization_id):
+    return f"list-positions:org-{organization_id}:token"
 
 
 def replace_widget_tokens(*slugs):
@@ -54,7 +54,8 @@ def replace_widget_tokens(*slugs):
         widget_cache().set_many(tokens, timeout=widget_token_seconds())
 
 
-def replace_positions_token(owner_id):
-    """The next read of the owner's list positions rebuilds them."""
+def replace_positions_token(organization_id):
+    """The next read of the organization's list positions rebuilds them."""
     if (cache := positions_cache()) is not None:
-        cache.set(positions_token_key(owner_id), uuid.uuid4().hex, timeout=2 * POSITIONS_SECONDS)
+        key = positions_token_key(organization_id)
+        cache.set(key, uuid.uuid4().hex, timeout=2 * POSITIONS_SECONDS)

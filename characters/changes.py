@@ -15,7 +15,7 @@ What follows a change:
   change that is already saved:
   - the widget cache is cleared: the token of the slug the row was read with and of its
     slug now is replaced (cache_tokens.replace_widget_tokens; read in characters/widget/cache.py);
-  - the list positions of its old and new owner are cleared
+  - the list positions of its old and new organization are cleared
     (cache_tokens.replace_positions_token; read in characters/api/positions.py).
 """
 
@@ -31,8 +31,9 @@ def record_change(character):
     loaded = character.loaded_values
     slugs = {loaded.get("slug"), character.slug} - {None}
     transaction.on_commit(partial(cache_tokens.replace_widget_tokens, *slugs), robust=True)
-    for owner_id in {loaded.get("owner_id"), character.owner_id} - {None}:
-        transaction.on_commit(partial(cache_tokens.replace_positions_token, owner_id), robust=True)
+    for organization_id in {loaded.get("organization_id"), character.organization_id} - {None}:
+        replace = partial(cache_tokens.replace_positions_token, organization_id)
+        transaction.on_commit(replace, robust=True)
     character.remember_loaded_values()
 
 

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from accounts.organizations.selectors import default_organization_id, is_member
 from characters import validators
 from characters.changes import record_change
 from characters.crypto import EncryptedTextField
@@ -61,6 +62,12 @@ class CharacterQuerySet(models.QuerySet):
 
 
 class Character(models.Model):
+    # The organization whose members see and manage it (PROTECT: an organization is deleted
+    # only once it has no characters), and the member who created it.
+    # Blank in forms: save() gives a character made without one its creator's default.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="characters", blank=True
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters"
     )
@@ -138,12 +145,12 @@ class Character(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The list's order within an owner, with the read cache's key column: its key
-            # query is an index-only scan on PostgreSQL (bench/README.md, "make bench-scale").
+            # The list's order within an organization, with the read cache's key column: its
+            # key query is an index-only scan on PostgreSQL (bench/README.md, "make bench-scale").
             models.Index(
-                fields=["owner", "-created_at", "-id"],
+                fields=["organization", "-created_at", "-id"],
                 include=["revision"],
-                name="character_owner_created_idx",
+                name="character_org_created_idx",
             )
         ]
 
@@ -154,6 +161,16 @@ class Character(models.Model):
         return f"<Character {self.slug!r}>"
 
     def save(self, *args, **kwargs):
+        if self.owner_id is not None and (
+            self.organization_id is None
+            or (
+                self.owner_id != self.loaded_values.get("owner_id", self.owner_id)
+                and not is_member(self.owner_id, self.organization_id)
+            )
+        ):
+            # Made without an organization (a shell, a fixture), or given to a user outside
+            # it (an operator in the admin): the user's default organization.
+            self.organization_id = default_organization_id(self.owner_id)
         self.revision = uuid.uuid4()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
@@ -167,11 +184,12 @@ class Character(models.Model):
         return instance
 
     def remember_loaded_values(self):
-        """The slug and owner the row had when read: a change also clears what the caches
-        hold under them (characters/changes.py), e.g. an owner changed in the admin."""
+        """The slug and organization the row had when read: a change also clears what the
+        caches hold under them (characters/changes.py), e.g. one moved in the admin."""
         self.loaded_values = {
             "slug": self.__dict__.get("slug"),
             "owner_id": self.__dict__.get("owner_id"),
+            "organization_id": self.__dict__.get("organization_id"),
         }
 
     loaded_values = {}

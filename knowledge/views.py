@@ -13,10 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.organizations import roles
+from accounts.organizations.acting import acting_organization
+from accounts.organizations.permissions import OrganizationRole
 from characters.models import Character
 from characters.selectors import characters_of_active_owners
 from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker
@@ -58,15 +62,17 @@ class DocumentViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Documents of one of the caller's characters; anyone else's slug is a 404."""
+    """Documents of a character of the acting organization; another organization's slug is a
+    404. Reading takes any role, uploading and deleting an editor (OrganizationRole)."""
 
     parser_classes = [MultiPartParser]
+    permission_classes = [IsAuthenticated, OrganizationRole]
     lookup_value_regex = "[0-9]+"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates first: 401 before 404
         characters = Character.objects.only("id", "slug").filter(
-            slug=kwargs["slug"], owner=request.user
+            slug=kwargs["slug"], organization_id=acting_organization(request).organization_id
         )
         if request.method == "POST":
             # Locked until the upload commits: a concurrent delete of the character then
@@ -121,13 +127,13 @@ class SearchUnavailable(APIException):
 QUERY_DESCRIPTION = (
     "The character's passages most similar to `q` (cosine similarity of embeddings), best "
     "first; only processed documents count. Authenticate with `X-API-Key: <KB_QUERY_API_KEY>` "
-    "(the voice worker: any character) or as the owner (own characters only; someone else's "
-    "slug is a 404)."
+    "(the voice worker: any character) or as a member of the character's organization (JWT or "
+    "API key, any role; `X-Organization` picks it; another organization's slug is a 404)."
 )
 QUERY_RESPONSES = {
     200: PassageSerializer(many=True),
     400: error_response(400),
-    404: error_response(404, "No such character, or not yours."),
+    404: error_response(404, "No such character in the acting organization."),
     503: error_response(503, "The embedding model is unavailable."),
 }
 
@@ -143,6 +149,10 @@ class KnowledgeQueryView(APIView):
         *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
     ]
     parser_classes = [JSONParser]
+    permission_classes = [IsAuthenticated, OrganizationRole]
+
+    def organization_action(self, request):
+        return roles.READ  # a search reads, GET or POST
 
     @extend_schema(
         summary="Search a knowledge base",
@@ -177,7 +187,8 @@ class KnowledgeQueryView(APIView):
     def get_character(self, slug):
         characters = characters_of_active_owners().only("pk", "revision")
         if not isinstance(self.request.user, KBQueryWorker):
-            characters = characters.filter(owner=self.request.user)
+            organization_id = acting_organization(self.request).organization_id
+            characters = characters.filter(organization_id=organization_id)
         character = characters.filter(slug=slug).first()
         if character is None:
             raise NotFound()

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 KEYS = "/api/auth/api-keys/"
 CHARACTERS = "/api/ai-characters/"
-LISTED_FIELDS = {"id", "name", "key_preview", "is_active", "created_at", "last_used_at"}
+# DESIGN.md "Organizations": keys gained `role`.
+LISTED_FIELDS = {"id", "name", "key_preview", "role", "is_active", "created_at", "last_used_at"}
 KEY_FORMAT = re.compile(r"sk_[0-9a-f]{64}")
 
 

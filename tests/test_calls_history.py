@@ -226,8 +226,9 @@ def test_unknown_session_is_404_in_the_envelope(auth_client, session_id):
 @pytest.mark.django_db
 def test_every_session_index_serves_a_query():
     """Each session start writes every index of its table: one per query the history, the
-    limit and the cascades make (a LIKE copy of the slug, or the owner alone, which both owner
-    indexes start with, would only slow the insert)."""
+    limit and the cascades make (a LIKE copy of the slug, or the owner or the organization
+    alone, which their indexes start with, would only slow the insert). History and the
+    concurrent-session limit are per organization; a deleted owner's cascade uses its own."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, CallSession._meta.db_table)
     indexed = sorted(
@@ -238,6 +239,7 @@ def test_every_session_index_serves_a_query():
     assert indexed == [
         ("character_id",),
         ("character_slug",),
-        ("owner_id", "expires_at"),
+        ("organization_id", "expires_at"),
+        ("organization_id", "started_at"),
         ("owner_id", "started_at"),
     ]

@@ -109,7 +109,7 @@ def test_usage_has_the_platforms_keys_and_validates_against_the_schema(
     assert summary["id"] == session.number and isinstance(summary["id"], int)
     assert 0 < summary["id"] <= MAX_SESSION_NUMBER
     assert summary["session_id"] == session_id
-    assert summary["tenant_id"] == str(user.pk)
+    assert summary["tenant_id"] == user.default_organization.slug
     assert summary["version"] is None  # versions are not built yet
     assert summary["user"] is None  # a visitor's widget started it
     assert summary["metadata"] == {"page": "pricing"}
@@ -160,13 +160,15 @@ def test_tenant_id_filters_and_is_never_ignored(
         assert response.status_code == 200, response.content
         return response.json()["data"]["total_sessions"]
 
-    assert total(auth_client, str(user.pk)) == 1
-    for other in (str(other_user.pk), f"0{user.pk}", "acme", "-1", "\u0661"):
+    # tenant_id is the organization's slug (DESIGN.md, "Calls")
+    mine, theirs = user.default_organization.slug, other_user.default_organization.slug
+    assert total(auth_client, mine) == 1
+    for other in (theirs, str(user.pk), mine.upper(), f"{mine}-", "-1", "\u0661"):
         assert total(auth_client, other) == 0, other
-    # staff see every owner's sessions: the filter picks one owner
+    # staff see every organization's sessions: the filter picks one organization
     staff = client_for(make_user(is_staff=True))
-    assert total(staff, str(user.pk)) == 1
-    assert total(staff, str(other_user.pk)) == 0
+    assert total(staff, mine) == 1
+    assert total(staff, theirs) == 0
 
 
 def test_a_version_filter_matches_no_session_yet(api_client, auth_client, widget_character):

@@ -9,16 +9,26 @@ indexed slice of the random part, and the digest is then compared in constant ti
 from django.conf import settings
 from django.db import models
 
+from accounts.organizations.acting import OrganizationCredential
+from accounts.organizations.models import Organization
+from accounts.organizations.roles import Role
+
 KEY_PREFIX = "sk_"
 RANDOM_HEX_CHARS = 64  # secrets.token_hex(32): 256 bits
 LOOKUP_HEX_CHARS = 16  # 64 bits of the random part: unique in practice, indexed
 PREVIEW_SEPARATOR = "..."
 
 
-class ApiKey(models.Model):
+class ApiKey(OrganizationCredential, models.Model):
+    # The member who created it: the key acts with the lower of its role and theirs, and
+    # stops when they leave its organization.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=LOOKUP_HEX_CHARS, unique=True, editable=False)
     hashed_key = models.CharField("SHA-256 of the key", max_length=64, editable=False)
@@ -33,6 +43,9 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.key_preview})"
+
+    # Its creator's current role in its organization: read with the key (selectors.py).
+    creator_role = None
 
     @property
     def throttle_ident(self):

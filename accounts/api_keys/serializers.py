@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.api_keys.models import ApiKey
+from accounts.organizations.roles import Role, at_least
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
     StrictBooleanField,
@@ -18,11 +19,25 @@ class ApiKeySerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     key_preview = serializers.CharField(
         read_only=True, help_text="The first 5 and last 4 characters of the key."
     )
+    role = serializers.ChoiceField(
+        Role.choices,
+        required=False,
+        help_text="What the key may do in the organization (default: its creator's role; "
+        "never above it). It acts with the lower of this and its creator's current role.",
+    )
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "key_preview", "is_active", "created_at", "last_used_at"]
+        fields = ["id", "name", "key_preview", "role", "is_active", "created_at", "last_used_at"]
         read_only_fields = ["id", "key_preview", "created_at", "last_used_at"]
+
+    def validate_role(self, value):
+        creator_role = self.context["acting"].role
+        if not at_least(creator_role, value):
+            raise serializers.ValidationError(
+                f"A key's role cannot be above its creator's ({creator_role})."
+            )
+        return value
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):

@@ -8,19 +8,27 @@ from django.utils import timezone
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
+from accounts.organizations.selectors import membership
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 CREATE_ATTEMPTS = 3  # a lookup-prefix collision (64 bits) is a retry, never a 500
 
 
-def create_key(user, name, is_active=True):
-    """Store a new key's digest; returns (api_key, full_key). The full key is not kept."""
+def create_key(user, name, is_active=True, *, organization_id=None, role=None):
+    """Store a new key's digest; returns (api_key, full_key). The full key is not kept.
+    Without an organization, the creator's default one; without a role, the creator's there."""
+    if organization_id is None:
+        organization_id = user.default_organization_id
+    if role is None:
+        role = membership(user.pk, organization_id).role
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         full_key = keys.generate()
         try:
             with transaction.atomic():
                 api_key = ApiKey.objects.create(
                     user=user,
+                    organization_id=organization_id,
+                    role=role,
                     name=name,
                     is_active=is_active,
                     prefix=keys.lookup_prefix(full_key),

@@ -8,6 +8,9 @@ from rest_framework.response import Response
 from accounts.api_keys import selectors, services
 from accounts.api_keys.permissions import NotWithApiKey
 from accounts.api_keys.serializers import ApiKeyCreatedSerializer, ApiKeySerializer
+from accounts.organizations import roles
+from accounts.organizations.acting import acting_organization
+from accounts.organizations.permissions import OrganizationRole
 from oshara.schema import error_response
 
 # A key is recognised (and refused with a 403) rather than ignored, but only a JWT is
@@ -44,19 +47,33 @@ class ApiKeyViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The caller's own API keys; anyone else's id is a 404."""
+    """The acting organization's API keys (owners and admins); another organization's id is
+    a 404."""
 
     serializer_class = ApiKeySerializer
-    permission_classes = [IsAuthenticated, NotWithApiKey]
+    permission_classes = [IsAuthenticated, NotWithApiKey, OrganizationRole]
+    organization_actions = dict.fromkeys(
+        ("list", "retrieve", "create", "partial_update", "destroy", "metadata"), roles.MANAGE
+    )
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
-        return selectors.keys_of(self.request.user)
+        return selectors.keys_of(acting_organization(self.request).organization_id)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):  # the schema needs no organization
+            return context
+        return {**context, "acting": acting_organization(self.request)}
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        api_key, full_key = services.create_key(request.user, **serializer.validated_data)
+        acting = acting_organization(request)
+        fields = {"role": acting.role, **serializer.validated_data}
+        api_key, full_key = services.create_key(
+            request.user, organization_id=acting.organization_id, **fields
+        )
         created = ApiKeyCreatedSerializer(api_key, context={"full_key": full_key})
         return Response(created.data, status=status.HTTP_201_CREATED)

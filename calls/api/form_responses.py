@@ -12,6 +12,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.organizations.acting import acting_organization
+from accounts.organizations.permissions import OrganizationRole
 from calls import selectors, services
 from calls.api.form_response_serializers import FormResponseSerializer, FormSubmissionSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin
@@ -47,7 +49,9 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
     parser_classes = [StrictJSONParser]
 
     def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "GET" else [AllowAny()]
+        if self.request.method == "GET":
+            return [IsAuthenticated(), OrganizationRole()]
+        return [AllowAny()]
 
     def get_throttles(self):
         if self.request.method == "POST":
@@ -61,9 +65,10 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):
-        character = selectors.owned_character(self.request.user, self.kwargs["slug"])
+        organization_id = acting_organization(self.request).organization_id
+        character = selectors.organization_character(organization_id, self.kwargs["slug"])
         if character is None:
-            raise NotFound("You have no character with this slug.")
+            raise NotFound("No character of the acting organization has this slug.")
         params = self.request.query_params
         return selectors.form_responses(
             character, session_id=params.get("session_id"), form_id=params.get("form_id")
@@ -72,15 +77,16 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
     @extend_schema(
         tags=["form responses"],
         summary="List a character's form responses",
-        description="The owner's read-back of what visitors submitted to the character's "
+        description="The acting organization's read-back of what visitors submitted to its "
+        "character's "
         "managed-storage forms, newest first, as a plain array. With `limit` (and `offset`) "
-        "the body stays an array; the total and page links travel in headers. Someone "
-        "else's character is a 404.",
+        "the body stays an array; the total and page links travel in headers. Another "
+        "organization's character is a 404.",
         parameters=LIST_PARAMETERS,
         responses={
             200: FormResponseSerializer(many=True),
             400: error_response(400, "A query parameter holds a NUL character."),
-            404: error_response(404, "You have no character with this slug."),
+            404: error_response(404, "No character of the acting organization has this slug."),
         },
     )
     def get(self, request, slug):

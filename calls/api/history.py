@@ -1,4 +1,5 @@
-"""The owner's call history: GET /api/billing/usage/ and GET /api/billing/sessions/{id}/.
+"""The acting organization's call history: GET /api/billing/usage/ and
+GET /api/billing/sessions/{id}/.
 
 As on the platform, both wrap every answer, errors included, in
 {"success", "message", "data", "errors"}.
@@ -11,9 +12,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.organizations.acting import acting_organization
+from accounts.organizations.permissions import OrganizationRole
 from calls.api.history_serializers import (
     ENVELOPE_ERRORS,
     SessionDetailSerializer,
@@ -28,7 +32,18 @@ MAX_PAGE_SIZE = 200
 MAX_PAGE = 1_000_000
 
 
+def visible_organization(request):
+    """The organization whose sessions the caller sees; None for staff, who see all."""
+    if request.user.is_staff:
+        return None
+    return acting_organization(request).organization_id
+
+
 class EnvelopeMixin:
+    # Every role reads history (OrganizationRole: the acting organization is resolved by
+    # visible_organization(), a 404 for a non-member's X-Organization).
+    permission_classes = [IsAuthenticated, OrganizationRole]
+
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and not getattr(response, "enveloped", False):
             ok = response.status_code < 400
@@ -102,16 +117,17 @@ def moment(value, *, end):
 @extend_schema(
     tags=["history"],
     summary="Usage totals and a page of session summaries",
-    description="The caller's sessions (staff: everyone's), newest first, in the platform's "
-    "shape: the totals, then `sessions` `{data, page, page_size, total_pages, total}`. "
+    description="The acting organization's sessions (staff: everyone's), newest first, in "
+    "the platform's shape: the totals, then `sessions` "
+    "`{data, page, page_size, total_pages, total}`. "
     "`start` and `end` are inclusive bounds on `created_at`; a date covers its whole day.",
     parameters=[
         OpenApiParameter("character_slug", str),
         OpenApiParameter(
             "tenant_id",
             str,
-            description="The owner's id as a string (a session's `tenant_id`); any other "
-            "value matches no session.",
+            description="An organization's slug (a session's `tenant_id`); any other value "
+            "matches no session.",
         ),
         OpenApiParameter(
             "version",
@@ -133,7 +149,7 @@ class UsageView(EnvelopeMixin, APIView):
         params = query.validated_data
         size, page = params.pop("page_size"), params.pop("page")
         params["tenant"] = params.pop("tenant_id", None)
-        sessions = history_sessions(request.user, **params)
+        sessions = history_sessions(visible_organization(request), **params)
         totals = usage_totals(sessions)
         offset = (page - 1) * size
         rows = sessions.defer("transcript", "mcp_headers", "overrides")
@@ -163,7 +179,7 @@ class UsageView(EnvelopeMixin, APIView):
 )
 class SessionDetailView(EnvelopeMixin, APIView):
     def get(self, request, session_id):
-        session = session_by_id(request.user, session_id)
+        session = session_by_id(visible_organization(request), session_id)
         if session is None:
             raise NotFound("No session of yours has this id.")
         return Response(SessionDetailSerializer(session).data)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from calls.api.serializers import TURN_SCHEMA
 from calls.models import CallSession
-from calls.selectors import estimated_cost, tenant_id
+from calls.selectors import estimated_cost
 from calls.services import USAGE_FIELDS
 from characters.schemas.masking import MASK
 
@@ -37,7 +37,7 @@ class SessionSummarySerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="number", help_text="The session's integer id.")
     session_id = serializers.CharField(source="id")
     tenant_id = serializers.SerializerMethodField(
-        help_text="The owner's id, as a string (the organization's slug once they exist)."
+        help_text="The slug of the organization the session belongs to."
     )
     version = serializers.SerializerMethodField(
         help_text="The character version the session ran: null until versions exist."
@@ -88,7 +88,7 @@ class SessionSummarySerializer(serializers.ModelSerializer):
         ]
 
     def get_tenant_id(self, session) -> str:
-        return tenant_id(session.owner_id)
+        return session.organization.slug
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_version(self, session):

@@ -27,7 +27,7 @@ UNKNOWN = "No active character has this slug."
 
 
 class SessionLimitThrottled(Throttled):
-    default_detail = "Too many sessions are running for this character's owner."
+    default_detail = "Too many sessions are running for this character's organization."
 
 
 def check_overrides(request, character, overrides):
@@ -67,7 +67,9 @@ def check_overrides(request, character, overrides):
             "its session_overrides was sent without the owner's credentials.",
         ),
         404: error_response(404, UNKNOWN),
-        429: error_response(429, "Throttled, or the owner's MAX_CONCURRENT_SESSIONS reached."),
+        429: error_response(
+            429, "Throttled, or the organization's MAX_CONCURRENT_SESSIONS reached."
+        ),
         503: error_response(503, "LiveKit is not configured on this server."),
     },
 )
@@ -114,7 +116,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         except services.SessionLimitReached as exc:
             raise SessionLimitThrottled(
                 wait=exc.retry_after,
-                detail=f"This character's owner already has {exc.limit} sessions running.",
+                detail=f"This character's organization already has {exc.limit} sessions running.",
             ) from None
         return Response(
             {

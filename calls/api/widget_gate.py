@@ -12,16 +12,23 @@ from django.conf import settings
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, Throttled
 from rest_framework.response import Response
 
+from accounts.organizations.acting import OrganizationCredential
+from accounts.organizations.selectors import is_member
 from characters.widget.origins import allowed_origin_set, origin_is_allowed
 
 PREFLIGHT_MAX_AGE = "600"
 
 
 def has_owner_credentials(request, character):
-    """Whether the request authenticated as the character's owner (JWT or API key): a site's
-    backend, trusted with more than a page whose Origin header anyone can forge."""
+    """Whether the request carries credentials of the character's organization (a member's
+    JWT or the organization's API key): a site's backend, trusted with more than a page whose
+    Origin header anyone can forge."""
     user = request.user
-    return user is not None and user.is_authenticated and user.pk == character.owner_id
+    if user is None or not user.is_authenticated:
+        return False
+    if isinstance(request.auth, OrganizationCredential):
+        return request.auth.organization_id == character.organization_id
+    return is_member(user.pk, character.organization_id)
 
 
 class WidgetOriginGateMixin:

@@ -3,11 +3,11 @@
 SimpleJWT's JWTAuthentication loads the user row on every request, only to check that it
 exists and is active. On GET/HEAD of the characters API, SimpleJWT's own stateless
 authentication runs instead: the token is validated as usual (signature, expiry, type) and
-the user is a `TokenUser` (its id, from the token). The view then reads characters with
-`owner = <token's user> AND owner.is_active` in the same query; whenever that query finds
-nothing (a 404, an empty list or count), `verify()` runs SimpleJWT's full user check, so a
-deleted or deactivated user gets exactly the 401 it got before, and no one sees a character
-they do not own.
+the user is a `TokenUser` (its id, from the token). The view then reads the acting
+organization's characters with `<token's user>.is_active` in the same query; whenever that
+query finds nothing (a 404, an empty list or count), `verify()` runs SimpleJWT's full user
+check, so a deleted or deactivated user gets exactly the 401 it got before, and no one sees a
+character of an organization they are not a member of.
 """
 
 from django.contrib.auth import get_user_model
@@ -35,13 +35,17 @@ def is_token_user(user):
     return isinstance(user, TokenUser)
 
 
-def owner_filter(user):
-    """The characters `user` may read: its own, and a token user's only while it is active."""
-    return token_owner_filter(user.id) if is_token_user(user) else Q(owner=user)
+def organization_filter(user, organization_id):
+    """The characters `user` may read in the organization it acts in (a member: the acting
+    organization's resolution checked it), a token user's only while it is active."""
+    condition = Q(organization_id=organization_id)
+    if is_token_user(user):
+        condition &= token_user_active(user.id)
+    return condition
 
 
-def token_owner_filter(user_id):
-    condition = Q(**{f"owner__{api_settings.USER_ID_FIELD}": user_id})
+def token_user_active(user_id):
+    condition = Q()
     if api_settings.CHECK_USER_IS_ACTIVE:
         # An uncorrelated EXISTS is checked once per statement (PostgreSQL: a one-time filter),
         # where a join on the owner checked it again for every row an OFFSET or COUNT walks.

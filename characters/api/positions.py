@@ -1,14 +1,14 @@
-"""Where the pages of an owner's list start, and its total, from Django's shared cache.
+"""Where the pages of an organization's list start, and its total, from Django's shared cache.
 
-OFFSET and COUNT walk the owner's rows: at 10,000 characters, a page at offset 5,000 walked
+OFFSET and COUNT walk the organization's rows: at 10,000 characters, a page at offset 5,000 walked
 5,020 index entries and its total 10,000 on every request, about 0.7 ms and 1 ms of
 PostgreSQL each (make bench-scale), where the list at 100 characters costs nothing of the
-kind. Per owner and `character_type` filter one entry keeps the total and the id of every
+kind. Per organization and `character_type` filter one entry keeps the total and the id of every
 STEP-th character, newest first: a page at offset `o` starts at anchor `o // STEP` (an index
 range condition) and walks at most STEP - 1 rows.
 
-Invalidated as the widget cache is (characters/widget/cache.py): a per-owner token, read before
-the database and replaced after every commit that saves or deletes one of the owner's
+Invalidated as the widget cache is (characters/widget/cache.py): a per-organization token, read
+before the database and replaced after every commit that saves or deletes one of the organization's
 characters (characters/changes.py), so an entry built from older rows is never used. Writes
 that bypass the change path (raw SQL) are bounded by POSITIONS_SECONDS. A stale anchor that no
 longer exists matches nothing: the empty page falls back to the plain query. Only with a cache
@@ -32,24 +32,26 @@ STEP = 100
 LONG_LIST = 1000
 
 
-def entry_key(owner_id, character_type):
+def entry_key(organization_id, character_type):
     kind = "all" if character_type is None else f"type={character_type}"
-    return f"list-positions:1:{owner_id}:{kind}"
+    return f"list-positions:2:{organization_id}:{kind}"
 
 
-def find_page(owner_id, character_type, limit, offset):
-    """The keys of a page of the owner's list and its total, as versions.find_page gives
-    them: from the positions when the list is long and they are cached, else in its one
-    statement (a long list's positions are then built for the next pages)."""
+def find_page(scope, values, organization_id, character_type, limit, offset):
+    """The keys of a page of the organization's list (read by `scope` with `values`, as
+    versions.find_page reads it) and its total: from the positions when the list is long and
+    they are cached, else in its one statement (a long list's positions are then built for
+    the next pages). `organization_id` may be a guess (read_cache.py): versions raise
+    OtherOrganization when the rows it reads are not that organization's."""
     cache = shared_cache()
-    keys = (token_key(owner_id), entry_key(owner_id, character_type))
+    keys = (token_key(organization_id), entry_key(organization_id, character_type))
     try:
         found = cache.get_many(keys) if cache is not None else None
     except Exception:  # an optimisation only: the plain statement answers instead
         logger.warning("list positions unavailable", exc_info=True)
         found = None
     if found is None:
-        return versions.find_page(owner_id, character_type, limit, offset)
+        return versions.find_page(scope, values, character_type, limit, offset, organization_id)
     token, entry = found.get(keys[0]), found.get(keys[1])
     if token is not None and entry is not None and entry[0] == token:
         _, total, anchors = entry
@@ -57,15 +59,18 @@ def find_page(owner_id, character_type, limit, offset):
             index, skip = divmod(offset, STEP)
             if index >= len(anchors):
                 return [], total
-            page = versions.find_page_from(owner_id, character_type, anchors[index], limit, skip)
+            anchor = anchors[index]
+            page = versions.find_page_from(
+                scope, values, character_type, anchor, limit, skip, organization_id
+            )
             return page, total
-        return versions.find_page(owner_id, character_type, limit, offset)
+        return versions.find_page(scope, values, character_type, limit, offset, organization_id)
     # The token is taken before the rows are read: a write that commits meanwhile replaces
     # it, and what is stored below under the old one is never used.
     token = token or first_token(cache, keys[0])
-    page, total = versions.find_page(owner_id, character_type, limit, offset)
+    page, total = versions.find_page(scope, values, character_type, limit, offset, organization_id)
     if token is not None and total is not None:  # an empty page tells no total
-        remember(cache, keys[1], token, owner_id, character_type, total)
+        remember(cache, keys[1], token, organization_id, character_type, total)
     return page, total
 
 
@@ -80,18 +85,18 @@ def first_token(cache, key):
     return token
 
 
-def remember(cache, key, token, owner_id, character_type, total):
-    """Store the list's positions under the owner's token (a short list stores only that
+def remember(cache, key, token, organization_id, character_type, total):
+    """Store the list's positions under the organization's token (a short list stores only that
     it is short: its statement costs no more)."""
     try:
-        anchors = build(owner_id, character_type) if total >= LONG_LIST else None
+        anchors = build(organization_id, character_type) if total >= LONG_LIST else None
         cache.set(key, (token, total, anchors), timeout=POSITIONS_SECONDS)
     except Exception:
         logger.warning("list positions not stored", exc_info=True)
 
 
-def build(owner_id, character_type):
-    characters = Character.objects.filter(owner_id=owner_id)
+def build(organization_id, character_type):
+    characters = Character.objects.filter(organization_id=organization_id)
     if character_type is not None:
         characters = characters.filter(character_type=character_type)
     ids = characters.order_by(*versions.NEWEST_FIRST).values_list("pk", flat=True)

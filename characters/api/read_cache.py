@@ -1,8 +1,9 @@
 """Character reads (retrieve and list) served from rendered bytes kept in the worker process.
 
-A read runs one small SQL statement: the key of the caller's character with that slug, or of
-each character of the caller's list page (same filter, order, limit and offset, with the
-total), and only while the owner is active (characters/api/versions.py). The rendered JSON
+A read runs one small SQL statement: the key of the acting organization's character with that
+slug, or of each character of its list page (same filter, order, limit and offset, with the
+total), and only while the token's user is an active member of it (characters/api/versions.py;
+the organization X-Organization names, else the user's default; an API key's own). The rendered JSON
 of each character is then looked up in a per-process LRU bounded by READ_CACHE_MAX_BYTES,
 keyed by (key, scheme, host): image and file URLs are absolute. A miss is built by the normal
 view and serializer code (so the bytes are the same) and stored under the key read before
@@ -28,7 +29,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.api_keys.models import ApiKey
+from accounts.organizations.acting import (
+    OrganizationCredential,
+    acting_organization,
+    requested_slug,
+)
 from characters.api import positions, versions
 from characters.api.authentication import is_token_user
 from characters.api.lru import ENTRY_OVERHEAD_BYTES, LRU
@@ -61,8 +66,9 @@ class PrerenderedResponse(Response):
         return self.prerendered
 
 
-def cacheable_user_id(request):
-    """The token's user id when this read can be answered from the cache, else None."""
+def cacheable_scope(request):
+    """(scope, values) of versions' statements when this read can be answered from the
+    cache, else None."""
     if request.method not in ("GET", "HEAD"):
         return None
     renderer = getattr(request, "accepted_renderer", None)
@@ -70,17 +76,55 @@ def cacheable_user_id(request):
         return None
     if renderer.get_indent(request.accepted_media_type, {}) is not None:
         return None
-    if isinstance(request.auth, ApiKey):
-        return request.user.pk  # loaded, active, with the key, by its authentication's query
+    if isinstance(request.auth, OrganizationCredential):
+        # The key, its creator and their membership were read by its authentication's query.
+        acting = acting_organization(request)
+        return versions.KNOWN, {versions.ORGANIZATION: acting.organization_id}
     if not is_token_user(request.user):
         return None
     pk = get_user_model()._meta.pk
     if pk.attname != api_settings.USER_ID_FIELD:
         return None
     try:
-        return pk.to_python(request.user.id)
+        user_id = pk.to_python(request.user.id)
     except ValidationError:
         return None
+    slug = requested_slug(request)
+    if slug is None:
+        return versions.DEFAULT, {versions.USER: user_id}
+    return versions.NAMED, {versions.USER: user_id, versions.ORGANIZATION_SLUG: slug}
+
+
+# (user id, X-Organization slug or None) -> the organization it resolved to last: what the
+# list positions' cache key names. A guess the statement checks (versions.OtherOrganization):
+# the membership, a changed default, are decided by the statement itself.
+acting_organization_ids = {}
+ACTING_ORGANIZATION_IDS_MAX = 10_000
+
+
+def organization_guess(request, scope, values):
+    """The acting organization's id for a paged list's positions, without a query once
+    known in this process."""
+    if scope == versions.KNOWN:
+        return values[versions.ORGANIZATION]
+    known = (values[versions.USER], values.get(versions.ORGANIZATION_SLUG))
+    if known not in acting_organization_ids:
+        if len(acting_organization_ids) >= ACTING_ORGANIZATION_IDS_MAX:
+            acting_organization_ids.clear()
+        acting_organization_ids[known] = acting_organization(request).organization_id
+    return acting_organization_ids[known]
+
+
+def paged_keys(request, cacheable, character_type, limit, offset):
+    organization_id = organization_guess(request, *cacheable)
+    try:
+        return positions.find_page(*cacheable, organization_id, character_type, limit, offset)
+    except versions.OtherOrganization:
+        values = cacheable[1]
+        acting_organization_ids.pop(
+            (values[versions.USER], values.get(versions.ORGANIZATION_SLUG)), None
+        )
+        return versions.find_page(*cacheable, character_type, limit, offset)
 
 
 def site_of(request):
@@ -100,10 +144,13 @@ def store(site, key, data):
 def retrieve(view, request, build):
     """The character as `build()` (DRF's retrieve) renders it, with its ETag; a 304 when
     If-None-Match names it."""
-    user_id = cacheable_user_id(request)
-    fast = user_id is not None
-    key = versions.find_one(user_id, view.kwargs[view.lookup_field]) if fast else None
-    if key is None:
+    cacheable = cacheable_scope(request)
+    fast = cacheable is not None
+    found = versions.find_one(*cacheable, view.kwargs[view.lookup_field]) if fast else ()
+    key = found[0] if found else None
+    if key is not None:
+        view.proven_organization_id = found.organization_id
+    else:
         fast = False
         instance = view.get_object()  # the usual 404 or 401
         key = versions.find_pk(instance.pk)
@@ -128,9 +175,9 @@ def list_page(view, request, build):
     """The list (or page) as `build()` (DRF's list) renders it, from cached bodies."""
     params = request.query_params
     character_type = params.get("character_type")
-    user_id = cacheable_user_id(request)
+    cacheable = cacheable_scope(request)
     if (
-        user_id is None
+        cacheable is None
         or not set(params) <= LIST_PARAMETERS
         or (character_type not in (None, "") and character_type not in CharacterType.values)
     ):
@@ -140,9 +187,10 @@ def list_page(view, request, build):
     # Checked even without a limit: a bad offset is a 400 (it only pages with a limit).
     offset = paginator.get_offset(request) if paginator is not None else 0
     if limit is None:
-        keys, total = versions.find_page(user_id, character_type, limit, offset)
+        keys, total = versions.find_page(*cacheable, character_type, limit, offset)
     else:
-        keys, total = positions.find_page(user_id, character_type, limit, offset)
+        keys, total = paged_keys(request, cacheable, character_type, limit, offset)
+    view.proven_organization_id = getattr(keys, "organization_id", None)
     bodies = page_bodies(view, request, keys) if keys else None
     if bodies is None:  # empty, or a character went away meanwhile
         return build()

@@ -4,6 +4,7 @@ from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
 
+from accounts.organizations.acting import acting_organization
 from characters import services
 from characters.api.file_fields import KeptFileField, KeptImageField
 from characters.api.tool_integrations import ToolIntegrationsMixin
@@ -111,7 +112,7 @@ class VoiceSerializer(StrictSerializer):
 
 
 class HandoffTargetSerializer(StrictSerializer):
-    """Another character of the same owner this agent can hand off to, by slug."""
+    """Another character of the same organization this agent can hand off to, by slug."""
 
     slug = StrictCharField(max_length=64)
     name = serializers.CharField(read_only=True)
@@ -240,11 +241,14 @@ class CharacterSerializer(
         return dedupe(value)
 
     def validate_handoff_targets(self, value):
-        """Resolve [{"slug"}] to the caller's own characters, in order."""
+        """Resolve [{"slug"}] to characters of the same organization, in order."""
         slugs = [item["slug"] for item in value]
-        owner = self.context["request"].user
+        organization_id = acting_organization(self.context["request"]).organization_id
+        same_organization = Character.objects.filter(
+            organization_id=organization_id, slug__in=slugs
+        )
         # Locked, so a concurrent delete of a target waits and then removes our link too.
-        targets = services.lock_for_reference(Character.objects.filter(owner=owner, slug__in=slugs))
+        targets = services.lock_for_reference(same_organization)
         found = {c.slug: c for c in targets}
         own_slug = self.instance.slug if self.instance is not None else None
         # Keyed by position, like DRF's own errors for lists of objects.

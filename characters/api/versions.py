@@ -3,8 +3,10 @@
 A character's key is its id and revision plus, for each of its handoff links, (link id,
 position, target id, target's revision): everything its representation shows changes one of
 these in the writing transaction (characters/revisions.py). Each query below is ONE SQL
-statement, and the owner's ones read only an active owner's characters, so a found key also
-proves the token's user may read them (characters/api/authentication.py).
+statement. A reader's statements read only the characters of an organization the (active)
+token user is a member of, the one X-Organization names or their default, so a found key
+also proves the user may read them (characters/api/authentication.py); an API key's read its
+own organization's (its authentication checked the key, its creator and the membership).
 
 The queries are written with the ORM and compiled to SQL once per shape: building and
 compiling the queryset costs ~1 ms per read, running the compiled statement ~0.05 ms
@@ -15,10 +17,11 @@ import functools
 import hashlib
 
 from django.db import connections
-from django.db.models import BooleanField, Count, Subquery
+from django.db.models import BooleanField, Count, F, Subquery
 from django.db.models.expressions import RawSQL
+from rest_framework_simplejwt.settings import api_settings
 
-from characters.api.authentication import token_owner_filter
+from accounts.organizations.models import Membership
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character
 from oshara.http.conditional import version_etag
@@ -30,14 +33,25 @@ KEY_COLUMNS = (
     "handoff_links__position",
     "handoff_links__target_id",
     "handoff_links__target__revision",
+    # Not part of the key: the organization the statement proved the reader may act in.
+    "organization_id",
 )
+ORGANIZATION_COLUMN = KEY_COLUMNS.index("organization_id")
 NEWEST_FIRST = ("-created_at", "-pk")
 # A deploy that changes what the representation shows must not let a client keep its copy
 # through If-None-Match: the field list is part of every ETag.
 REPRESENTATION = hashlib.sha256(",".join(CharacterSerializer.Meta.fields).encode()).hexdigest()
 # Stand-ins compiled into the statements, replaced by each call's values.
 USER, SLUG, TYPE, ANCHOR = -7_301_733_019, "\x00slug\x00", "\x00type\x00", -7_301_733_023
-STAND_INS = (USER, SLUG, TYPE, ANCHOR)
+ORGANIZATION, ORGANIZATION_SLUG = -7_301_733_029, "\x00organization\x00"
+STAND_INS = (USER, SLUG, TYPE, ANCHOR, ORGANIZATION, ORGANIZATION_SLUG)
+# Whose characters a statement reads (`values` maps the stand-ins it names):
+# the token user's default organization's, if they are a member and active;
+DEFAULT = "default"
+# the organization X-Organization names, if the token user is a member and active;
+NAMED = "named"
+# an organization already known to act in (an API key's).
+KNOWN = "known"
 to_uuid = Character._meta.get_field("revision").to_python
 
 
@@ -60,25 +74,38 @@ class Compiled:
             return cursor.fetchall()
 
 
-def owned(character_type=False):
-    """The stand-in user's characters (of the stand-in type)."""
-    characters = Character.objects.filter(token_owner_filter(USER))
+def readable(scope, character_type=False):
+    """The characters `scope` reads (of the stand-in type)."""
+    if scope == KNOWN:
+        characters = Character.objects.filter(organization_id=ORGANIZATION)
+    else:
+        memberships = Membership.objects.filter(user_id=USER)
+        if scope == NAMED:
+            memberships = memberships.filter(organization__slug=ORGANIZATION_SLUG)
+        else:
+            memberships = memberships.filter(organization_id=F("user__default_organization_id"))
+        if api_settings.CHECK_USER_IS_ACTIVE:
+            memberships = memberships.filter(user__is_active=True)
+        characters = Character.objects.filter(
+            organization_id__in=memberships.values("organization_id")
+        )
     return characters.filter(character_type=TYPE) if character_type else characters
 
 
 @functools.cache
-def one_statement():
-    return Compiled(owned().filter(slug=SLUG).values_list(*KEY_COLUMNS))
+def one_statement(scope):
+    return Compiled(readable(scope).filter(slug=SLUG).values_list(*KEY_COLUMNS))
 
 
 @functools.lru_cache(maxsize=256)  # limit and offset are compiled into the SQL
-def page_statement(character_type, limit, offset):
-    characters = owned(character_type)
+def page_statement(scope, character_type, limit, offset):
+    characters = readable(scope, character_type)
     if limit is None:
         return Compiled(characters.order_by(*NEWEST_FIRST).values_list(*KEY_COLUMNS))
     page = characters.order_by(*NEWEST_FIRST).values("pk")[offset : offset + limit]
-    # The total rides along as a scalar subquery (one owner: one group): still one statement.
-    total = characters.order_by().values("owner").annotate(total=Count("pk")).values("total")
+    # The total rides along as a scalar subquery (one organization: one group): still one
+    # statement.
+    total = characters.order_by().values("organization").annotate(total=Count("pk")).values("total")
     return Compiled(
         Character.objects.filter(pk__in=page)
         .annotate(total=Subquery(total))
@@ -88,7 +115,7 @@ def page_statement(character_type, limit, offset):
 
 
 # A page that starts at a known row (characters/api/positions.py): the row comparison is an
-# index range condition on (owner, created_at, id), so OFFSET walks less than one STEP.
+# index range condition on (organization, created_at, id), so OFFSET walks less than one STEP.
 FROM_ANCHOR = RawSQL(
     f"(created_at, id) <= (SELECT created_at, id FROM {Character._meta.db_table} WHERE id = %s)",
     (ANCHOR,),
@@ -97,44 +124,69 @@ FROM_ANCHOR = RawSQL(
 
 
 @functools.lru_cache(maxsize=256)  # limit and offset are compiled into the SQL
-def anchored_page_statement(character_type, limit, offset):
-    characters = owned(character_type).filter(FROM_ANCHOR)
+def anchored_page_statement(scope, character_type, limit, offset):
+    characters = readable(scope, character_type).filter(FROM_ANCHOR)
     page = characters.order_by(*NEWEST_FIRST).values("pk")[offset : offset + limit]
     return Compiled(
         Character.objects.filter(pk__in=page).order_by(*NEWEST_FIRST).values_list(*KEY_COLUMNS)
     )
 
 
+class Keys(list):
+    """Keys in row order, and the organization their rows belong to (None when empty)."""
+
+    organization_id = None
+
+
 def keys(rows):
-    """[(id, revision, links)] in row order, from (KEY_COLUMNS..., *extra) rows."""
+    """Keys [(id, revision, links)] in row order, from (KEY_COLUMNS..., *extra) rows."""
     found = {}
     for pk, revision, link, position, target, target_revision, *_ in rows:
         _, links = found.setdefault(pk, (to_uuid(revision), []))
         if link is not None:
             links.append((link, position, target, to_uuid(target_revision)))
-    return [(pk, revision, tuple(sorted(links))) for pk, (revision, links) in found.items()]
+    result = Keys((pk, revision, tuple(sorted(links))) for pk, (revision, links) in found.items())
+    if rows:
+        result.organization_id = rows[0][ORGANIZATION_COLUMN]
+    return result
 
 
-def find_one(user_id, slug):
-    """The key of the active user's character `slug`, or None."""
-    found = keys(one_statement().rows({USER: user_id, SLUG: slug}))
-    return found[0] if found else None
+def find_one(scope, values, slug):
+    """Keys holding the key of the character `slug` that `scope` (with its stand-ins'
+    `values`) reads, or none."""
+    return keys(one_statement(scope).rows({**values, SLUG: slug}))
 
 
-def find_page(user_id, character_type, limit, offset):
-    """The keys of a list page (newest first) and the total; ([], None) when empty."""
-    statement = page_statement(character_type is not None, limit, offset)
-    rows = statement.rows({USER: user_id, TYPE: character_type})
+class OtherOrganization(Exception):
+    """The page's rows belong to another organization than the caller assumed."""
+
+
+def check_organization(rows, organization_id):
+    if organization_id is not None and any(
+        row[ORGANIZATION_COLUMN] != organization_id for row in rows
+    ):
+        raise OtherOrganization
+
+
+def find_page(scope, values, character_type, limit, offset, organization_id=None):
+    """The keys of a list page (newest first) and the total; ([], None) when empty.
+    OtherOrganization when `organization_id` is given and the rows are not its."""
+    statement = page_statement(scope, character_type is not None, limit, offset)
+    rows = statement.rows({**values, TYPE: character_type})
+    check_organization(rows, organization_id)
     found = keys(rows)
     if limit is None:
         return found, len(found) or None
     return found, (rows[0][-1] if rows else None)
 
 
-def find_page_from(user_id, character_type, anchor, limit, offset):
-    """The keys of a list page `offset` rows after the character `anchor` (newest first)."""
-    statement = anchored_page_statement(character_type is not None, limit, offset)
-    return keys(statement.rows({USER: user_id, TYPE: character_type, ANCHOR: anchor}))
+def find_page_from(scope, values, character_type, anchor, limit, offset, organization_id):
+    """The keys of a list page `offset` rows after the character `anchor` (newest first):
+    OtherOrganization when the rows are not `organization_id`'s."""
+    statement = anchored_page_statement(scope, character_type is not None, limit, offset)
+    rows = statement.rows({**values, TYPE: character_type, ANCHOR: anchor})
+    check_organization(rows, organization_id)
+    return keys(rows)
 
 
 def find_pk(pk):

@@ -7,16 +7,20 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 
+from accounts.organizations import roles
+from accounts.organizations.acting import acting_organization
+from accounts.organizations.permissions import OrganizationRole
 from characters import services
 from characters.api import read_cache, versions
-from characters.api.authentication import authenticators_for, owner_filter, verify
+from characters.api.authentication import authenticators_for, organization_filter, verify
 from characters.api.concurrency import integrity_error, one_transaction_per_write
 from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer
 from characters.models import CharacterType, IdempotencyKey
 from characters.selectors import characters_for_reading
-from characters.validators import SLUG_PATTERN
+from characters.validators import SLUG_PATTERN, default_session_overrides
 from oshara.http.conditional import Conflict, evaluate_preconditions
 from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
@@ -31,6 +35,25 @@ LIST_PARAMETERS = [
     OpenApiParameter("search", str, description="Case-insensitive match on name or slug."),
     *PAGE_HEADERS,
 ]
+
+
+def changes_session_overrides(request, character):
+    """Whether the write would leave another `session_overrides` than the character has: a
+    PUT that omits it resets it to the default."""
+    data = request.data
+    if "session_overrides" not in data:
+        if request.method != "PUT":
+            return False
+        sent = default_session_overrides()
+    else:
+        sent = (
+            data.getlist("session_overrides")
+            if hasattr(data, "getlist")
+            else data.get("session_overrides")
+        )
+    if not isinstance(sent, list) or not all(isinstance(key, str) for key in sent):
+        return True
+    return sorted(set(sent)) != sorted(set(character.session_overrides))
 
 
 @extend_schema_view(
@@ -58,6 +81,7 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     create (the mixin wraps create()), and reads answered from the read cache."""
 
     serializer_class = CharacterSerializer
+    permission_classes = [IsAuthenticated, OrganizationRole]
     idempotency_key_model = IdempotencyKey
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
@@ -78,9 +102,18 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         # Reads check the token's user in their own query (authentication.py).
         return authenticators_for(self.request, authenticators)
 
+    # The organization a read's statement (read_cache.py) found the caller a member of: its
+    # build needs no second look-up.
+    proven_organization_id = None
+
     def get_queryset(self):
         # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
-        queryset = characters_for_reading().filter(owner_filter(self.request.user))
+        organization_id = (
+            self.proven_organization_id or acting_organization(self.request).organization_id
+        )
+        queryset = characters_for_reading().filter(
+            organization_filter(self.request.user, organization_id)
+        )
         queryset = queryset.on_empty(lambda: verify(self.request))
         if self.request.method in ("PUT", "PATCH", "DELETE"):
             return services.locked_for_write(queryset, delete=self.request.method == "DELETE")
@@ -106,6 +139,12 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
         return queryset
 
+    def organization_object_action(self, request, character):
+        """Changing who may override what at session start takes an admin (DESIGN.md)."""
+        if request.method in ("PUT", "PATCH") and changes_session_overrides(request, character):
+            return roles.PUBLISH
+        return None
+
     def get_object(self):
         # Fetched (and, for a write, locked) once per request, then reused by DRF's actions;
         # a write's preconditions are checked against the locked row's current version.
@@ -128,7 +167,8 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         try:
             with transaction.atomic():  # a savepoint, so the cause can still be looked up
-                serializer.save(owner=self.request.user)
+                organization_id = acting_organization(self.request).organization_id
+                serializer.save(owner=self.request.user, organization_id=organization_id)
         except IntegrityError as exc:
             raise integrity_error(self.request) from exc
         self.etag = versions.current_etag(serializer.instance.pk)

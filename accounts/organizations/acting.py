@@ -1,0 +1,96 @@
+"""The acting organization of a request, resolved once and kept on the request.
+
+`X-Organization: <slug>` names it, else the user's default (their personal organization
+unless they chose another with PATCH /api/auth/me/). An API key acts only in its own
+organization: naming another one is a 403. A slug the caller is not a member of is a 404,
+as another organization's objects are. The caller's role comes with it, read per request
+(JWTs are not re-issued when a role changes); a key acts with the lower of its own role and
+its creator's current one (its authentication's query reads both: api_keys/selectors.py).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, F, IntegerField, Value, When
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.models import TokenUser
+
+from accounts.organizations import roles
+from accounts.organizations.models import Membership
+
+HEADER = "X-Organization"
+META_KEY = "HTTP_X_ORGANIZATION"
+REQUEST_ATTRIBUTE = "_acting_organization"
+
+
+class OrganizationCredential:
+    """A credential that belongs to one organization (an API key): it decides alone where it
+    acts, with `organization`, `role` and `creator_role` (its creator's current role)."""
+
+    def acting(self, slug):
+        organization = self.organization
+        if slug is not None and slug != organization.slug:
+            raise PermissionDenied(
+                f"This API key acts only in its own organization ({organization.slug})."
+            )
+        role = roles.lower(self.role, self.creator_role)
+        return Acting(organization.pk, organization.slug, role, organization.is_personal)
+
+
+@dataclass(frozen=True)
+class Acting:
+    organization_id: int
+    slug: str
+    role: str
+    is_personal: bool = False
+
+    def may(self, action):
+        return roles.may(self.role, action)
+
+
+def requested_slug(request):
+    """The slug X-Organization names, or None (an empty header names none)."""
+    return request.META.get(META_KEY, "").strip() or None
+
+
+def acting_organization(request):
+    """The request's Acting organization (404 or 403 when the caller may not act there)."""
+    cached = getattr(request, REQUEST_ATTRIBUTE, None)
+    if cached is None:
+        cached = resolve(request)
+        setattr(request, REQUEST_ATTRIBUTE, cached)
+    return cached
+
+
+def resolve(request):
+    slug = requested_slug(request)
+    if isinstance(request.auth, OrganizationCredential):
+        return request.auth.acting(slug)
+    user_id = request.user.id
+    found = member_acting(user_id, slug)
+    if found is None:
+        if isinstance(request.user, TokenUser):
+            # A deleted or deactivated user gets the 401 a loaded user would have.
+            JWTAuthentication().get_user(request.auth)
+        raise NotFound("No organization with this slug has you as a member.")
+    return found
+
+
+def member_acting(user_id, slug):
+    """One query: the membership named by `slug`, else the default one (the personal one
+    when the default is gone)."""
+    memberships = Membership.objects.filter(user_id=user_id)
+    if slug is not None:
+        memberships = memberships.filter(organization__slug=slug)
+    else:
+        preference = Case(
+            When(organization_id=F("user__default_organization_id"), then=Value(0)),
+            When(organization__is_personal=True, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+        memberships = memberships.order_by(preference, "joined_at", "pk")
+    row = memberships.values_list(
+        "organization_id", "organization__slug", "role", "organization__is_personal"
+    ).first()
+    return None if row is None else Acting(*row)
