@@ -12,6 +12,8 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
+from accounts.organizations.serializers import DefaultOrganizationSerializer
+from accounts.organizations.services import set_default_organization
 from accounts.serializers import SignupSerializer, TokenPairSerializer, UserSerializer
 from accounts.throttling import AUTH_THROTTLES
 from accounts.tokens import LogoutSerializer, RefreshToken, RotatingRefreshSerializer
@@ -86,3 +88,23 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self):
         return self.request.user
+
+    @extend_schema(
+        summary="Choose your default organization",
+        description="The acting organization of your requests without X-Organization.",
+        request=DefaultOrganizationSerializer,
+        responses={200: UserSerializer, 400: error_response(400)},
+    )
+    def patch(self, request):
+        serializer = DefaultOrganizationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        slug = serializer.validated_data["default_organization"]
+        if not set_default_organization(request.user, slug):
+            raise ValidationError(
+                {
+                    "default_organization": [
+                        "You are not a member of an organization with this slug."
+                    ]
+                }
+            )
+        return Response(UserSerializer(request.user).data)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", non_atomic(SpectacularAPIView.as_view()), name="schema"),
     path("api/docs/", non_atomic(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/redoc/", non_atomic(views.RedocView.as_view(url_name="schema")), name="redoc"),
+    path("api/", include("accounts.organizations.urls")),
     path("api/", include("characters.urls")),
     path("api/", include("knowledge.urls")),
     path("api/", include("calls.urls")),

@@ -1,7 +1,7 @@
 """Parallel session starts at MAX_CONCURRENT_SESSIONS never exceed it (real threads).
 
-On both databases: PostgreSQL locks the owner's row, SQLite's IMMEDIATE transactions take the
-database's write lock first, so starts at the limit queue instead of overshooting it.
+On both databases: PostgreSQL locks the organization's row, SQLite's IMMEDIATE transactions
+take the database's write lock first, so starts at the limit queue instead of overshooting it.
 """
 
 import pytest
@@ -34,3 +34,25 @@ def test_parallel_starts_never_exceed_the_limit(make_character, user, settings, 
 
 def start(client, slug):
     return client.post("/api/agents/agent-session/", {"agent": slug}, HTTP_ORIGIN=WIDGET_ORIGIN)
+
+
+def test_parallel_starts_of_one_organizations_characters_share_the_limit(
+    make_character, make_user, user, settings
+):
+    """Two creators' characters in one team organization: one limit between them."""
+    from rest_framework.test import APIClient
+
+    from accounts.organizations import services
+    from accounts.organizations.models import Membership
+
+    settings.MAX_CONCURRENT_SESSIONS = 3
+    team = services.create_organization("Team", user, slug="team")
+    colleague = make_user("colleague@example.com")
+    Membership.objects.create(organization=team, user=colleague, role="editor")
+    make_character(user, slug="team-one", organization=team, allowed_origins=[WIDGET_ORIGIN])
+    make_character(colleague, slug="team-two", organization=team, allowed_origins=[WIDGET_ORIGIN])
+    slugs = ["team-one", "team-two"] * 5
+    responses = run_concurrently([lambda s=s: start(APIClient(), s) for s in slugs])
+    counts = record("10 parallel starts in one organization, limit 3", responses)
+    assert counts == {200: 3, 429: 7}
+    assert CallSession.objects.filter(organization=team).count() == 3

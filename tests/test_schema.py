@@ -41,11 +41,19 @@ def test_every_endpoint_is_documented(schema):
         "/api/auth/login/": {"post"},
         "/api/auth/refresh/": {"post"},
         "/api/auth/logout/": {"post"},
-        "/api/auth/me/": {"get"},
+        # PATCH chooses the default organization (DESIGN.md, "Organizations").
+        "/api/auth/me/": {"get", "patch"},
         "/healthz": {"get"},
         "/api/agents/{slug}/appearance/": {"get", "options"},
         "/api/knowledge-base/{slug}/documents/": {"get", "post"},
         "/api/knowledge-base/{slug}/documents/{id}/": {"get", "delete"},
+        "/api/organizations/": {"get", "post"},
+        "/api/organizations/{slug}/": {"get", "patch", "delete"},
+        "/api/organizations/{organization_slug}/members/": {"get"},
+        "/api/organizations/{organization_slug}/members/{user_id}/": {"patch", "delete"},
+        "/api/organizations/{organization_slug}/invitations/": {"get", "post"},
+        "/api/organizations/{organization_slug}/invitations/{id}/": {"get", "delete"},
+        "/api/invitations/accept/": {"post"},
     }.items() <= {path: set(item) for path, item in schema["paths"].items()}.items()
 
 

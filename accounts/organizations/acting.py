@@ -62,6 +62,16 @@ def acting_organization(request):
     return cached
 
 
+def act_in(request, slug):
+    """The organization a path names (/api/organizations/{slug}/…) is the acting one: the
+    caller must be a member (else 404, as for X-Organization)."""
+    found = member_acting(request.user.id, slug)
+    if found is None:
+        raise NotFound("No organization with this slug has you as a member.")
+    setattr(request, REQUEST_ATTRIBUTE, found)
+    return found
+
+
 def resolve(request):
     slug = requested_slug(request)
     if isinstance(request.auth, OrganizationCredential):

@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.organizations import roles
-from accounts.organizations.acting import acting_organization
+from accounts.organizations.acting import OrganizationCredential, acting_organization
 
 
 def action_of(request, view):
@@ -50,3 +50,17 @@ class OrganizationRole(BasePermission):
             if action is not None:
                 require(request, action)
         return True
+
+
+class MembersOnly(BasePermission):
+    """Organizations, members and invitations are managed by people (a JWT): an API key,
+    which belongs to one organization, cannot manage them."""
+
+    message = (
+        "API keys cannot manage organizations: authenticate with a JWT "
+        "(Authorization: Bearer <access>) instead."
+    )
+    code = "api_key_not_allowed"
+
+    def has_permission(self, request, view):
+        return not isinstance(request.auth, OrganizationCredential)

@@ -31,13 +31,19 @@ def membership(user_id, organization_id):
     return Membership.objects.filter(user_id=user_id, organization_id=organization_id).first()
 
 
-def members_of(organization):
-    return Membership.objects.filter(organization=organization).select_related("user")
+def organization(organization_id):
+    return Organization.objects.get(pk=organization_id)
 
 
-def pending_invitations(organization):
+def members_of(organization_id):
+    return Membership.objects.filter(organization_id=organization_id).select_related(
+        "user", "organization"
+    )
+
+
+def pending_invitations(organization_id):
     return Invitation.objects.filter(
-        organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
+        organization_id=organization_id, accepted_at__isnull=True, revoked_at__isnull=True
     )
 
 
