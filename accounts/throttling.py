@@ -4,6 +4,7 @@ per e-mail address (the API's and the admin's login alike), failed API keys per 
 import hashlib
 
 from accounts.emails import normalize_email
+from oshara.http.json_input import peek_data
 from oshara.http.throttling import PerAddressThrottle, SettingRateThrottle
 
 
@@ -16,7 +17,8 @@ class AuthIPRateThrottle(PerAddressThrottle):
 
 def email_of(request):
     """The address a log-in or sign-up names: `email` in the API, `username` in the admin."""
-    data = request.data if hasattr(request, "data") else request.POST
+    # peek_data: a refused body names no address, and the view still answers its 400.
+    data = peek_data(request) if hasattr(request, "data") else request.POST
     if not hasattr(data, "get"):
         return None
     email = data.get("email", data.get("username"))

@@ -3,6 +3,7 @@
 import re
 
 from calls.models import SESSION_ID_PATTERN
+from oshara.http.json_input import peek_data
 from oshara.http.throttling import PerAddressThrottle, WindowCounterThrottle
 
 SESSION_ID = re.compile(SESSION_ID_PATTERN)
@@ -31,13 +32,14 @@ class FormResponseIPThrottle(PerAddressThrottle):
 
 class FormResponseSessionThrottle(WindowCounterThrottle):
     """Form submissions per call session, whichever address sends them. A body without a
-    well-formed session id is not counted here (it is refused before anything is stored)."""
+    well-formed session id (or a refused body) is not counted here, only per address: it is
+    refused before anything is stored."""
 
     scope = "form_response_session"
     rate_setting = "FORM_RESPONSE_SESSION_THROTTLE_RATE"
 
     def get_cache_key(self, request, view):
-        data = request.data
+        data = peek_data(request)
         session_id = data.get("session_id") if isinstance(data, dict) else None
         if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             return None

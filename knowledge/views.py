@@ -12,7 +12,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from knowledge.serializers import (
 )
 from knowledge.tasks import enqueue_processing
 from oshara.http.files import harden_file_response
+from oshara.http.json_input import StrictJSONParser
 from oshara.schema import error_response
 
 DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
@@ -141,7 +142,7 @@ class KnowledgeQueryView(APIView):
         KBQueryKeyAuthentication,
         *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
     ]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         summary="Search a knowledge base",

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, Throttled
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +19,7 @@ from calls.api.serializers import SessionStartResponseSerializer, SessionStartSe
 from calls.api.widget_gate import WidgetOriginGateMixin
 from calls.selectors import startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
+from oshara.http.json_input import StrictJSONParser, peek_data
 from oshara.schema import error_response
 
 UNKNOWN = "No active character has this slug."
@@ -55,7 +55,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
     (services.start_session): no transaction is held open around the request."""
 
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def dispatch(self, request, *args, **kwargs):
         if not transaction.get_connection().in_atomic_block:
@@ -114,8 +114,8 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
     def get_throttles(self):
         if self.request.method == "OPTIONS":
             return []
-        # The character's cache entry comes with the counter's round trip (a malformed body
-        # is its 400 here, before anything is counted).
+        # The character's cache entry comes with the counter's round trip. A refused body
+        # reads no entry but is counted all the same; the view then answers its 400.
         self.throttle = SessionStartIPThrottle()
-        self.throttle.read_keys = startable_keys(self.request.data)
+        self.throttle.read_keys = startable_keys(peek_data(self.request))
         return [self.throttle]

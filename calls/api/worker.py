@@ -8,7 +8,6 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from calls.authentication import WorkerKeyAuthentication
 from calls.runtime import build_runtime
 from calls.selectors import session_for_worker
 from calls.throttling import WorkerIPThrottle
+from oshara.http.json_input import StrictJSONParser
 from oshara.schema import error_response
 
 GONE = error_response(410, "The session has ended or its token has expired.")
@@ -34,7 +34,7 @@ class WorkerView(APIView):
     authentication_classes = [WorkerKeyAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [WorkerIPThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def initial(self, request, *args, **kwargs):
         # A wrong method is a 405 before anything else, as on every other endpoint.
