@@ -2,6 +2,7 @@
 
 import re
 
+from accounts.throttling import FailedAPIKeyThrottle
 from calls.models import SESSION_ID_PATTERN
 from oshara.http.json_input import peek_data
 from oshara.http.throttling import PerAddressThrottle, WindowCounterThrottle
@@ -21,6 +22,13 @@ class WorkerIPThrottle(PerAddressThrottle):
 
     scope = "agent_worker_ip"
     rate_setting = "API_THROTTLE_RATE"
+
+
+class FailedWorkerKeyThrottle(FailedAPIKeyThrottle):
+    """Wrong worker keys per client address, at users' keys' rate but counted apart; once
+    used up, every worker key from that address is a 429 until the window passes."""
+
+    scope = "agent_worker_key_failures"
 
 
 class FormResponseIPThrottle(PerAddressThrottle):

@@ -7,6 +7,7 @@ rule of the widget's appearance fetch), or the request carries the owner's own c
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, Throttled
@@ -92,7 +93,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 wait=exc.retry_after,
                 detail=f"This character's owner already has {exc.limit} sessions running.",
             ) from None
-        return Response(
+        response = Response(
             {
                 "token": livekit.mint_token(session),
                 "livekit_url": settings.LIVEKIT_URL,
@@ -105,6 +106,8 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 "greeting": session.overrides.get("greeting", character.greeting),
             }
         )
+        add_never_cache_headers(response)  # the LiveKit token is a credential: never cached
+        return response
 
     def options(self, request, *args, **kwargs):
         """CORS preflight: the slug is in the body, so the POST itself does the gating."""
