@@ -18,8 +18,8 @@ from tests.helpers import (
     report_url,
     run_python,
     runtime_url,
-    started,
     start_call,
+    started,
 )
 
 pytestmark = pytest.mark.usefixtures("calls_settings")
@@ -72,9 +72,7 @@ def test_no_key_at_all_turns_the_endpoints_off(api_client, widget_character, set
 
 
 def test_the_environment_reads_both_variables(tmp_path):
-    code = (
-        SETUP + "; from calls.authentication import worker_keys; print(sorted(worker_keys()))"
-    )
+    code = SETUP + "; from calls.authentication import worker_keys; print(sorted(worker_keys()))"
     result = run_python(
         code,
         DJANGO_DEBUG="true",
