@@ -158,7 +158,7 @@ LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="oshara-voice-agent")
 # The voice worker's keys, any of them admitted (a new one is added, the workers moved over,
 # then the old one removed: no downtime). AGENT_WORKER_KEY, the single key of earlier
 # releases, is still read and admitted too (calls/authentication.py). None: endpoints off.
-AGENT_WORKER_KEYS = env.list("AGENT_WORKER_KEYS", default=[])
+AGENT_WORKER_KEYS = [key.strip() for key in env.list("AGENT_WORKER_KEYS", default=[])]
 AGENT_WORKER_KEY = env.str("AGENT_WORKER_KEY", default="")
 if not DEBUG and any(0 < len(key) < 32 for key in [AGENT_WORKER_KEY, *AGENT_WORKER_KEYS]):
     raise ImproperlyConfigured(

@@ -1,6 +1,5 @@
 """/api/auth/api-keys/: create (the full key, once), list, read, rename or (de)activate, delete."""
 
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -61,5 +60,5 @@ class ApiKeyViewSet(
         api_key, full_key = services.create_key(request.user, **serializer.validated_data)
         created = ApiKeyCreatedSerializer(api_key, context={"full_key": full_key})
         response = Response(created.data, status=status.HTTP_201_CREATED)
-        add_never_cache_headers(response)  # the full key: no cache may keep a copy
+        response["Cache-Control"] = "no-store"  # the full key: no cache may keep a copy
         return response

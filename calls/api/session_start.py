@@ -7,7 +7,6 @@ rule of the widget's appearance fetch), or the request carries the owner's own c
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, Throttled
@@ -106,7 +105,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 "greeting": session.overrides.get("greeting", character.greeting),
             }
         )
-        add_never_cache_headers(response)  # the LiveKit token is a credential: never cached
+        response["Cache-Control"] = "no-store"  # the LiveKit token is a credential: never cached
         return response
 
     def options(self, request, *args, **kwargs):

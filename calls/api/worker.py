@@ -4,7 +4,6 @@
 both answer 404, as if they did not exist.
 """
 
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed, NotFound, Throttled, ValidationError
@@ -88,7 +87,7 @@ class RuntimeView(WorkerView):
         except services.FetchLimitReached as exc:
             raise Throttled(detail=f"{exc} (RUNTIME_FETCH_LIMIT).") from None
         response = Response(build_runtime(session, request))
-        add_never_cache_headers(response)  # it carries secrets: no cache may keep a copy
+        response["Cache-Control"] = "no-store"  # it carries secrets: no cache may keep a copy
         return response
 
 
