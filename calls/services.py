@@ -143,7 +143,7 @@ def record_runtime_fetch(session, *, client_address, user_agent):
         limit = settings.RUNTIME_FETCH_LIMIT
         if limit > 0 and RuntimeFetch.objects.filter(session_id=session.pk).count() >= limit:
             raise FetchLimitReached(limit)
-        # Until the report closes it, the key outlives the longest the call could run.
+        # Until the report closes it, the key works up to an hour after the token expires.
         session_keys.open_key(
             session.pk, session.character_id, current.expires_at + session_keys.AFTER_REPORT
         )
