@@ -145,7 +145,12 @@ class CharacterAdmin(admin.ModelAdmin):
     actions = ["duplicate_selected", "duplicate_selected_with_key", "export_as_json"]
 
     class Media:
-        js = ["characters/admin/handoff_autocomplete.js"]
+        # jQuery first, named: the structured editors' media would otherwise come before it.
+        js = [
+            "admin/js/vendor/jquery/jquery.min.js",
+            "admin/js/jquery.init.js",
+            "characters/admin/handoff_autocomplete.js",
+        ]
 
     def get_queryset(self, request):
         # The keys are never loaded (nor decrypted) for display: a NULL check says if one is set.
