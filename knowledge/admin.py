@@ -50,7 +50,8 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ["status", "file_type"]
     list_select_related = ["character"]
     search_fields = ["file", "character__slug", "character__name"]
-    raw_id_fields = ["character"]
+    # Picked by slug, name or owner (CharacterAdmin.search_fields), not by a numeric id.
+    autocomplete_fields = ["character"]
     readonly_fields = ["file_type", "status", "chunk_count", "error", "created_at"]
     actions = ["requeue"]
 
