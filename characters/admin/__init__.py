@@ -1,5 +1,7 @@
 """Operators' admin for characters: as strict as the API, and it never shows a key."""
 
+import json
+
 from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.utils.html import format_html
@@ -14,6 +16,12 @@ from characters.admin.forms import (
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
 from characters.selectors import characters_for_reading, without_keys
+from characters.widget.defaults import DEFAULT_APPEARANCE, DEFAULT_FORM, DEFAULT_FORM_FIELD
+
+# What the preview merges the edited appearance over: the widget's own defaults.
+PREVIEW_DEFAULTS = json.dumps(
+    {"appearance": DEFAULT_APPEARANCE, "form": DEFAULT_FORM, "form_field": DEFAULT_FORM_FIELD}
+)
 
 
 class HandoffTargetInline(admin.TabularInline):
@@ -67,7 +75,14 @@ class CharacterAdmin(admin.ModelAdmin):
     ]
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["image_preview", "has_key", "has_kb_key", "created_at", "updated_at"]
+    readonly_fields = [
+        "image_preview",
+        "widget_preview",
+        "has_key",
+        "has_kb_key",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (
             "Identity",
@@ -119,8 +134,10 @@ class CharacterAdmin(admin.ModelAdmin):
         (
             "Appearance",
             {
-                "fields": ["widget_appearance"],
-                "description": "A JSON object of widget appearance overrides, as in the API.",
+                "fields": ["widget_preview", "widget_appearance"],
+                "description": "The widget appearance overrides, as in the API: what is left "
+                "empty keeps the platform's default. The preview follows the editor as you type; "
+                "nothing is saved until you save.",
             },
         ),
         (
@@ -145,11 +162,13 @@ class CharacterAdmin(admin.ModelAdmin):
     actions = ["duplicate_selected", "duplicate_selected_with_key", "export_as_json"]
 
     class Media:
+        css = {"all": ["characters/admin/widget_preview.css"]}
         # jQuery first, named: the structured editors' media would otherwise come before it.
         js = [
             "admin/js/vendor/jquery/jquery.min.js",
             "admin/js/jquery.init.js",
             "characters/admin/handoff_autocomplete.js",
+            "characters/admin/widget_preview.js",
         ]
 
     def get_queryset(self, request):
@@ -214,6 +233,18 @@ class CharacterAdmin(admin.ModelAdmin):
             return "-"
         return format_html(
             '<img src="{}" alt="" style="max-width: 160px; max-height: 160px;">', obj.image.url
+        )
+
+    @admin.display(description="live preview")
+    def widget_preview(self, obj):
+        """Drawn by widget_preview.js from the editor's current (unsaved) appearance."""
+        return format_html(
+            '<div class="widget-preview" data-widget-preview data-source="id_widget_appearance" '
+            'data-defaults="{}" data-avatar="{}" data-greeting="{}"></div>'
+            '<p class="wp-note" role="status"></p>',
+            PREVIEW_DEFAULTS,
+            obj.image.url if obj is not None and obj.image else "",
+            obj.greeting if obj is not None else "",
         )
 
     @admin.action(description="Duplicate selected characters (without their key)")
