@@ -4,6 +4,7 @@ no port is opened for it.
 """
 
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -137,7 +138,8 @@ class Browser:
         self.wait_for("!window.__beforeSubmit && document.readyState === 'complete'")
 
     def screenshot(self, path, selector=None):
-        params = {"format": "png", "captureBeyondViewport": True}
+        """The viewport, or the element `selector` names; as PNG into `path`."""
+        params = {"format": "png", "captureBeyondViewport": bool(selector)}
         if selector:
             box = self.evaluate(
                 f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
@@ -150,10 +152,8 @@ class Browser:
         return path
 
     def close(self):
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.send("Browser.close")
-        except (BrowserError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -86,8 +86,6 @@ class EditorSchema:
                 split for option in schema["oneOf"] for split in self.choices(option)
             ]
             schema.pop("discriminator", None)
-            if all(option.get("type") == "object" for option in schema["oneOf"]):
-                schema["type"] = "object"  # what makes django-jsonform fill an item's keys
         if len(schema.get("enum", ())) == 1:
             schema["const"] = schema.pop("enum")[0]
         if schema.get("additionalProperties") == {}:
