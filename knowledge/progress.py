@@ -33,10 +33,11 @@ def report(document_id, stage, **counts):
 def embed_with_progress(document_id, chunks):
     """(embedder, vectors) of the chunks' texts, embedded in batches, each one reported."""
     texts = [chunk.text for chunk in chunks]
-    embedder, vectors = embed_texts(texts[:EMBEDDING_BATCH])
+    embedder, first = embed_texts(texts[:EMBEDDING_BATCH])
+    vectors = list(first)  # a backend may answer an array: collected row by row
     report(document_id, Document.Stage.EMBEDDING, chunks_done=len(vectors))
     for start in range(EMBEDDING_BATCH, len(texts), EMBEDDING_BATCH):
-        vectors += embed_texts(texts[start : start + EMBEDDING_BATCH])[1]
+        vectors.extend(embed_texts(texts[start : start + EMBEDDING_BATCH])[1])
         report(document_id, Document.Stage.EMBEDDING, chunks_done=len(vectors))
     return embedder, vectors
 
