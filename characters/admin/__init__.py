@@ -1,7 +1,5 @@
 """Operators' admin for characters: as strict as the API, and it never shows a key."""
 
-import json
-
 from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.utils.html import format_html
@@ -13,15 +11,10 @@ from characters.admin.forms import (
     HandoffTargetForm,
     HandoffTargetFormSet,
 )
+from characters.admin.preview import widget_preview_html
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
 from characters.selectors import characters_for_reading, without_keys
-from characters.widget.defaults import DEFAULT_APPEARANCE, DEFAULT_FORM, DEFAULT_FORM_FIELD
-
-# What the preview merges the edited appearance over: the widget's own defaults.
-PREVIEW_DEFAULTS = json.dumps(
-    {"appearance": DEFAULT_APPEARANCE, "form": DEFAULT_FORM, "form_field": DEFAULT_FORM_FIELD}
-)
 
 
 class HandoffTargetInline(admin.TabularInline):
@@ -237,15 +230,7 @@ class CharacterAdmin(admin.ModelAdmin):
 
     @admin.display(description="live preview")
     def widget_preview(self, obj):
-        """Drawn by widget_preview.js from the editor's current (unsaved) appearance."""
-        return format_html(
-            '<div class="widget-preview" data-widget-preview data-source="id_widget_appearance" '
-            'data-defaults="{}" data-avatar="{}" data-greeting="{}"></div>'
-            '<p class="wp-note" role="status"></p>',
-            PREVIEW_DEFAULTS,
-            obj.image.url if obj is not None and obj.image else "",
-            obj.greeting if obj is not None else "",
-        )
+        return widget_preview_html(obj)
 
     @admin.action(description="Duplicate selected characters (without their key)")
     def duplicate_selected(self, request, queryset):
