@@ -151,3 +151,16 @@ def test_operator_edits_the_appearance_in_the_structured_editor(
     assert body["widget_appearance"] == expected
     character.refresh_from_db()
     assert character.tools[0]["config"]["headers"] == {"X-Key": HEADER_SECRET}
+
+    # The raw JSON, one click away, and back to the editor.
+    browser.goto(f"{admin_server}/admin/characters/character/{character.pk}/change/")
+    browser.wait_for(f"!!document.querySelector({json.dumps(label)})")
+    toggle = "document.querySelector('.field-widget_appearance [data-structured-json-toggle]')"
+    raw = "document.querySelector('#id_widget_appearance')"
+    browser.evaluate(f"{toggle}.click()")
+    assert browser.evaluate(f"getComputedStyle({raw}).display") == "block"
+    assert json.loads(browser.evaluate(f"{raw}.value"))["theme"]["primary_color"] == COLOUR
+    assert browser.evaluate(f"{toggle}.textContent") == "Structured editor"
+    browser.evaluate(f"{toggle}.click()")
+    assert browser.evaluate(f"getComputedStyle({raw}).display") == "none"
+    browser.wait_for(f"document.querySelector({json.dumps(label)}).value === 'Full name'")
