@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The admin's structured JSON editors (characters/admin/editors.py).
+    "django_jsonform",
     "django_tasks",
     "django_tasks_db",
     "accounts",
