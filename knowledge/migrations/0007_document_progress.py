@@ -14,7 +14,7 @@ def processed_documents_are_done(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("knowledge", "0005_documents_in_private_storage"),
+        ("knowledge", "0006_session_search_key"),
     ]
 
     operations = [
