@@ -76,4 +76,6 @@ class ApiKeyViewSet(
             request.user, organization_id=acting.organization_id, **fields
         )
         created = ApiKeyCreatedSerializer(api_key, context={"full_key": full_key})
-        return Response(created.data, status=status.HTTP_201_CREATED)
+        response = Response(created.data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # the full key: no cache may keep a copy
+        return response
