@@ -57,3 +57,4 @@ class UserAdmin(DjangoUserAdmin):
 
 
 from accounts.api_keys import admin as api_keys_admin  # noqa: E402, F401  registers ApiKeyAdmin
+from accounts.organizations import admin as organizations_admin  # noqa: E402, F401

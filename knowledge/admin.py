@@ -90,7 +90,12 @@ class DocumentAdmin(admin.ModelAdmin):
         "chunk_count",
         "created_at",
     ]
-    list_filter = ["status", "stage", "file_type"]
+    list_filter = [
+        ("character__organization", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "stage",
+        "file_type",
+    ]
     list_select_related = ["character"]
     search_fields = ["file", "character__slug", "character__name"]
     # Picked by slug, name or owner (CharacterAdmin.search_fields), not by a numeric id.

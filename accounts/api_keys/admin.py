@@ -8,12 +8,30 @@ from accounts.api_keys.models import ApiKey
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "key_preview", "is_active", "last_used_at", "created_at")
-    list_filter = ("is_active",)
-    search_fields = ("name", "user__email", "key_preview")
-    list_select_related = ("user",)
-    fields = ("name", "user", "key_preview", "is_active", "created_at", "last_used_at")
-    readonly_fields = ("user", "key_preview", "created_at", "last_used_at")
+    list_display = (
+        "name",
+        "organization",
+        "user",
+        "role",
+        "key_preview",
+        "is_active",
+        "last_used_at",
+        "created_at",
+    )
+    list_filter = ("is_active", ("organization", admin.RelatedOnlyFieldListFilter), "role")
+    search_fields = ("name", "user__email", "organization__slug", "key_preview")
+    list_select_related = ("user", "organization")
+    fields = (
+        "name",
+        "organization",
+        "user",
+        "role",
+        "key_preview",
+        "is_active",
+        "created_at",
+        "last_used_at",
+    )
+    readonly_fields = ("organization", "user", "key_preview", "created_at", "last_used_at")
     actions = ("revoke",)
 
     def has_add_permission(self, request):

@@ -58,7 +58,12 @@ def csv_cell(value):
 @admin.register(FormResponse)
 class FormResponseAdmin(admin.ModelAdmin):
     list_display = ["id", "character", "form_id", "session_key", "created_at", "summary"]
-    list_filter = [("character", admin.RelatedOnlyFieldListFilter), "form_id", "created_at"]
+    list_filter = [
+        ("character__organization", admin.RelatedOnlyFieldListFilter),
+        ("character", admin.RelatedOnlyFieldListFilter),
+        "form_id",
+        "created_at",
+    ]
     list_select_related = ["character"]
     search_fields = ["id", "form_id", "form_title", "session_key", "character__slug", "values"]
     date_hierarchy = "created_at"

@@ -44,15 +44,21 @@ class CallSessionAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "character_slug",
+        "organization",
         "owner",
         "started_at",
         "ended_at",
         "session_duration_seconds",
         "turn_count",
     ]
-    list_filter = [RunningFilter, ("character", admin.RelatedOnlyFieldListFilter), "started_at"]
-    list_select_related = ["owner"]
-    search_fields = ["id", "character_slug", "owner__email", "room_name"]
+    list_filter = [
+        RunningFilter,
+        ("organization", admin.RelatedOnlyFieldListFilter),
+        ("character", admin.RelatedOnlyFieldListFilter),
+        "started_at",
+    ]
+    list_select_related = ["owner", "organization"]
+    search_fields = ["id", "character_slug", "owner__email", "organization__slug", "room_name"]
     date_hierarchy = "started_at"
     inlines = [RuntimeFetchInline]
     fieldsets = [

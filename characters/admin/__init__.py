@@ -49,6 +49,7 @@ class CharacterAdmin(admin.ModelAdmin):
     list_display = [
         "slug",
         "name",
+        "organization",
         "owner",
         "character_type",
         "language",
@@ -57,17 +58,18 @@ class CharacterAdmin(admin.ModelAdmin):
         "has_key",
         "updated_at",
     ]
-    list_select_related = ["owner"]
-    search_fields = ["slug", "name", "owner__email"]
+    list_select_related = ["owner", "organization"]
+    search_fields = ["slug", "name", "owner__email", "organization__slug"]
     list_filter = [
         "is_active",
         "character_type",
         "language",
         "background_audio",
+        ("organization", admin.RelatedOnlyFieldListFilter),
         ("owner", admin.RelatedOnlyFieldListFilter),
     ]
     ordering = ["-created_at", "-id"]
-    autocomplete_fields = ["owner"]
+    autocomplete_fields = ["owner", "organization"]
     readonly_fields = [
         "image_preview",
         "widget_preview",
@@ -81,6 +83,7 @@ class CharacterAdmin(admin.ModelAdmin):
             "Identity",
             {
                 "fields": [
+                    "organization",
                     "owner",
                     "slug",
                     "name",

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
+from accounts.organizations.selectors import default_organization_id
 from characters import services
 from characters.admin.editor_data import prune
 from characters.admin.editors import MODE_SUFFIX, StructuredJSONWidget, error_map
@@ -167,7 +168,7 @@ class HandoffTargetAutocomplete(AutocompleteSelect):
 
 
 class HandoffTargetFormSet(forms.BaseInlineFormSet):
-    """The API's handoff rules: the owner's own characters, not itself, no duplicates.
+    """The API's handoff rules: characters of the same organization, not itself, no duplicates.
     Order is the position column (blank = at the end), numbered 0..n-1 on save."""
 
     def clean(self):
@@ -181,11 +182,15 @@ class HandoffTargetFormSet(forms.BaseInlineFormSet):
             and form.cleaned_data.get("target") is not None
         ]
         targets = [form.cleaned_data["target"] for form in forms]
+        # A character being added has no organization yet: its owner's default, as on save.
+        organization = source.organization_id or (
+            default_organization_id(source.owner_id) if source.owner_id else None
+        )
         errors = handoff_errors(source.pk, [target.pk for target in targets])
         for index, (form, target) in enumerate(zip(forms, targets, strict=True)):
             if index in errors:
                 form.add_error("target", errors[index])
-            elif source.owner_id is not None and target.owner_id != source.owner_id:
+            elif organization is not None and target.organization_id != organization:
                 form.add_error("target", HANDOFF_OTHER_OWNER)
 
     def validate_unique(self):
