@@ -27,7 +27,6 @@ from django.urls import path
 from django.utils import timezone
 
 from calls.models import CallSession
-from characters.crypto import encrypt
 from characters.models import Character
 
 RETRIEVE_BODY = Path(os.environ["BENCH_FLOOR_BODY"]).read_bytes()
@@ -35,15 +34,14 @@ APPEARANCE_BODY = Path(os.environ["BENCH_FLOOR_APPEARANCE_BODY"]).read_bytes()
 SLUG = os.environ["BENCH_FLOOR_SLUG"]
 CACHE_KEY = "bench-floor:appearance"
 SELECT = f"SELECT id, revision FROM {Character._meta.db_table} WHERE slug = %s"
-SESSION_COLUMNS = (
-    *("id", "character_id", "character_slug", "owner_id", "room_name", "participant_identity"),
-    *("origin_url", "metadata", "overrides", "mcp_headers", "started_at", "expires_at"),
-    *("session_duration_seconds", "turn_count", "interruption_count", "llm_input_tokens"),
-    *("llm_output_tokens", "stt_audio_seconds", "tts_characters", "transcript"),
-)
+# Every column of a session row, so the floor keeps up with the model: each value is the
+# field's default, prepared by the field itself (the encrypted MCP headers encrypted), except
+# those a session start sets.
+SESSION_FIELDS = CallSession._meta.concrete_fields
 INSERT = (
-    f"INSERT INTO {CallSession._meta.db_table} ({', '.join(SESSION_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(SESSION_COLUMNS))})"
+    f"INSERT INTO {CallSession._meta.db_table} "
+    f"({', '.join(connection.ops.quote_name(field.column) for field in SESSION_FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(SESSION_FIELDS))})"
 )
 
 
@@ -76,19 +74,32 @@ def one_cache_get(request):
 
 
 @once
-def session_of_slug():
-    """The character's id and owner, and its session's encrypted (empty) MCP headers."""
-    character = Character.objects.values("id", "owner_id").get(slug=SLUG)
-    return character["id"], character["owner_id"], encrypt("{}")
+def character_of_slug():
+    return Character.objects.values("id", "owner_id", "organization_id").get(slug=SLUG)
 
 
 @transaction.non_atomic_requests
 def one_insert(request):
-    character_id, owner_id, mcp_headers = session_of_slug()
+    character = character_of_slug()
     now = timezone.now()
-    row = ["sess_" + secrets.token_hex(16), character_id, SLUG, owner_id]
-    row += [f"{SLUG}-{secrets.token_hex(6)}", f"visitor-{secrets.token_hex(6)}", "", "{}", "{}"]
-    row += [mcp_headers, now, now + timedelta(hours=1), 0, 0, 0, 0, 0, 0, 0, "[]"]
+    values = {
+        "id": "sess_" + secrets.token_hex(16),
+        "character_id": character["id"],
+        "character_slug": SLUG,
+        "owner_id": character["owner_id"],
+        "organization_id": character["organization_id"],
+        "room_name": f"{SLUG}-{secrets.token_hex(6)}",
+        "participant_identity": f"visitor-{secrets.token_hex(6)}",
+        "started_at": now,
+        "expires_at": now + timedelta(hours=1),
+    }
+    row = [
+        field.get_db_prep_save(
+            values[field.attname] if field.attname in values else field.get_default(),
+            connection,
+        )
+        for field in SESSION_FIELDS
+    ]
     with connection.cursor() as cursor:
         cursor.execute(INSERT, row)
     return respond(RETRIEVE_BODY)

@@ -28,6 +28,7 @@ from django.db import connection, transaction  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.organizations.services import create_personal_organization  # noqa: E402
 from bench import seed  # noqa: E402
 from characters.api import positions, versions  # noqa: E402
 from characters.models import Character  # noqa: E402
@@ -77,7 +78,11 @@ def characters(owner, prefix, count, model, prompt):
     values = {name: getattr(model, name) for name in FIELDS}
     for index in range(count):
         yield Character(
-            owner=owner, slug=f"{prefix}{index:05d}", system_prompt=prompt(index), **values
+            owner=owner,
+            organization_id=owner.default_organization_id,
+            slug=f"{prefix}{index:05d}",
+            system_prompt=prompt(index),
+            **values,
         )
 
 
@@ -113,6 +118,8 @@ def seed_scale(args, out_dir):
     bulk(others, User)
     memory_user = User.objects.create_user(email=MEMORY_EMAIL, password=None)
     others = list(User.objects.filter(email__startswith="bench-scale-").order_by("id"))
+    for user in others:  # bulk_create sends no signal: each gets its personal organization
+        create_personal_organization(user)
     already = Character.objects.filter(owner=bench_user).count()
     owner_extra = args.owner_characters - already
     bulk(characters(bench_user, "bench-owner-", owner_extra, model, seed.system_prompt))
@@ -150,26 +157,27 @@ def explain(sql, params):
 def explain_all():
     user = User.objects.get(email=seed.BENCH_EMAIL)
     slug = f"{seed.SLUG_PREFIX}{seed.CHARACTER_COUNT // 2:03d}"
-    one = versions.one_statement()
+    # The token user's default organization, as a JWT read without X-Organization.
+    reader = {versions.USER: user.pk}
+    one = versions.one_statement(versions.DEFAULT)
     plans = {
         "read-cache key, one character (retrieve)": (
             one.sql,
-            one.bind({versions.USER: user.pk, versions.SLUG: slug}),
+            one.bind({**reader, versions.SLUG: slug}),
         ),
     }
     for offset in (0, 5000):
-        page = versions.page_statement(False, 20, offset)
-        plans[f"read-cache keys, list limit=20 offset={offset}"] = (
-            page.sql,
-            page.bind({versions.USER: user.pk}),
-        )
-    anchor = Character.objects.filter(owner=user).order_by(*versions.NEWEST_FIRST)[5000].pk
-    anchored = versions.anchored_page_statement(False, 20, 0)
+        page = versions.page_statement(versions.DEFAULT, False, 20, offset)
+        plans[f"read-cache keys, list limit=20 offset={offset}"] = (page.sql, page.bind(reader))
+    own = Character.objects.filter(organization_id=user.default_organization_id)
+    anchor = own.order_by(*versions.NEWEST_FIRST)[5000].pk
+    anchored = versions.anchored_page_statement(versions.DEFAULT, False, 20, 0)
     plans["read-cache keys, list limit=20 offset=5000 from its cached anchor (positions.py)"] = (
         anchored.sql,
-        anchored.bind({versions.USER: user.pk, versions.ANCHOR: anchor}),
+        anchored.bind({**reader, versions.ANCHOR: anchor}),
     )
-    queryset = characters_for_reading().filter(owner=user).without_api_key()[5000:5020]
+    queryset = characters_for_reading().filter(organization_id=user.default_organization_id)
+    queryset = queryset.without_api_key()[5000:5020]
     fallback, params = queryset.query.sql_with_params()
     plans["ORM list query (fallback), offset=5000"] = (fallback, list(params))
     for name, (statement, params) in plans.items():

@@ -1,30 +1,31 @@
 """Reads on API keys."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
-from accounts.organizations.models import Membership
 
 
 def active_key(raw):
     """The active key `raw` of an active user who is still a member of the key's
-    organization, with that user, the organization and the user's role there, in one
-    indexed query; or None."""
+    organization, with that user, the organization and the user's role there
+    (`creator_role`), in one indexed query; or None.
+
+    The role comes through a join on the membership (unique per user and organization),
+    not a subquery: the ORM compiles a subquery annotation in about three times the time,
+    and this query runs on every request a key makes (bench: retrieve by X-API-Key)."""
     if not keys.is_well_formed(raw):
         return None
-    creator_role = Membership.objects.filter(
-        user_id=OuterRef("user_id"), organization_id=OuterRef("organization_id")
-    ).values("role")
     candidates = (
         ApiKey.objects.select_related("user", "organization")
-        .annotate(creator_role=Subquery(creator_role))
         .filter(
             prefix=keys.lookup_prefix(raw),
             is_active=True,
             user__is_active=True,
-            creator_role__isnull=False,
+            user__memberships__organization_id=F("organization_id"),
         )
+        .annotate(creator_role=F("user__memberships__role"))
+        .order_by()
     )
     api_key = next(iter(candidates), None)
     if api_key is None or not keys.matches(raw, api_key.hashed_key):
