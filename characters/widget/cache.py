@@ -12,7 +12,8 @@ An entry counts only while its token is still the current one. A reader takes th
 *before* reading the database, so if a change commits while it is building the entry, the
 token it labels the entry with is already outdated and the stale entry is never served; a
 plain delete-on-commit could be undone by such a reader writing old data back after the delete.
-Random tokens (not counters) stay safe when the cache evicts a token key.
+Random tokens (not counters) stay safe when the cache evicts a token key. An invalidation
+that cannot reach the cache is retried in the background until it does (`invalidate`).
 
 `keys(slug)` lets a caller fetch the two keys in a round trip it makes anyway (the throttle's,
 oshara/http/throttling.py) and hand them to `lookup(slug, found)`.
@@ -21,10 +22,13 @@ oshara/http/throttling.py) and hand them to `lookup(slug, found)`.
 import hashlib
 import json
 import logging
+import threading
+import time
 import uuid
 
 from django.conf import settings
 from django.core.cache import caches
+from django_redis.cache import RedisCache
 
 from characters.selectors import public_characters
 from characters.widget import defaults as appearance
@@ -137,5 +141,64 @@ def token_seconds():
 
 def invalidate(slug):
     """Make the next read of every projection rebuild from the database. Call it after the
-    change has committed."""
-    get_cache().set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())
+    change has committed.
+
+    A cache that cannot be written now (Redis unreachable) would keep serving the old entry
+    once it is back, under the old token; so the slug is remembered in this process and the
+    token is replaced as soon as the cache answers again (`RETRY_SECONDS`)."""
+    try:
+        replace_token(slug)
+    except Exception:
+        logger.warning("Cache unavailable; the widget entry of %r is invalidated later.", slug)
+        PENDING.add(slug)
+
+
+def replace_token(slug):
+    cache = get_cache()
+    # django-redis's IGNORE_EXCEPTIONS would report a lost write as done; its client raises.
+    writer = cache.client if isinstance(cache, RedisCache) else cache
+    writer.set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())
+
+
+RETRY_SECONDS = 0.5
+
+
+class PendingInvalidations:
+    """The slugs whose invalidation did not reach the cache, retried by one daemon thread
+    that runs only while there are some. No SQL, and nothing on the read path: readers never
+    look here, the fresh token is what makes them rebuild."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.slugs = {}  # slug -> how many failures, so a failure during a retry is kept
+        self.thread = None
+
+    def add(self, slug):
+        with self.lock:
+            self.slugs[slug] = self.slugs.get(slug, 0) + 1
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self.retry, name="widget-cache-invalidation", daemon=True
+                )
+                self.thread.start()
+
+    def retry(self):
+        while True:
+            time.sleep(RETRY_SECONDS)
+            with self.lock:
+                pending = dict(self.slugs)
+            for slug, failures in pending.items():
+                try:
+                    replace_token(slug)
+                except Exception:
+                    break  # still unreachable: try them all again later
+                with self.lock:
+                    if self.slugs.get(slug) == failures:
+                        del self.slugs[slug]
+            with self.lock:
+                if not self.slugs:
+                    self.thread = None
+                    return
+
+
+PENDING = PendingInvalidations()
