@@ -230,9 +230,14 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
-# Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or a document with more
-# text than this many characters, ends FAILED instead of exhausting the worker's memory.
-KNOWLEDGE_MAX_UNZIPPED_BYTES = env.int("KNOWLEDGE_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)
+# Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or holding more XML than
+# the markup bound (python-docx parses it whole: ~18 bytes of memory per byte), or a document
+# with more text than this many characters, ends FAILED instead of exhausting the worker's
+# memory. At these defaults extracting one document grows the worker by under 256 MiB.
+KNOWLEDGE_MAX_UNZIPPED_BYTES = env.int("KNOWLEDGE_MAX_UNZIPPED_BYTES", default=64 * 1024 * 1024)
+KNOWLEDGE_MAX_DOCX_MARKUP_BYTES = env.int(
+    "KNOWLEDGE_MAX_DOCX_MARKUP_BYTES", default=8 * 1024 * 1024
+)
 KNOWLEDGE_MAX_TEXT_CHARACTERS = env.int("KNOWLEDGE_MAX_TEXT_CHARACTERS", default=5_000_000)
 # Knowledge-base chunking, counted in tokens (runs of non-whitespace characters).
 KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=500)
