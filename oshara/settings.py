@@ -37,12 +37,13 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_tasks",
-    "django_tasks_db",
     "accounts",
     "characters",
     "knowledge",
     "calls",
+    # After knowledge, whose `db_worker` (with leases) replaces the library's.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,11 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# The database backend's workers (`manage.py db_worker`, knowledge/worker.py): a task left
+# RUNNING by a worker unseen for this long runs again, up to TASK_MAX_ATTEMPTS workers; then
+# it and its document end FAILED. /healthz says the worker is `stale` past the same time.
+TASK_WORKER_LEASE_SECONDS = env.float("TASK_WORKER_LEASE_SECONDS", default=60)
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
 # Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or holding more XML than
 # the markup bound (python-docx parses it whole: ~18 bytes of memory per byte), or a document
 # with more text than this many characters, ends FAILED instead of exhausting the worker's
@@ -315,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "BackgroundAudioEnum": "characters.models.BackgroundAudio",
         "LLMProviderEnum": "characters.models.LLMProvider",
         "ServiceStatusEnum": [("ok", "ok"), ("unreachable", "unreachable")],  # /healthz
+        "WorkerStatusEnum": [("ok", "ok"), ("stale", "stale")],  # /healthz
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

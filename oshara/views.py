@@ -17,6 +17,7 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from knowledge.worker import worker_status
 from oshara.http.files import harden_file_response
 
 HealthSerializer = inline_serializer(
@@ -25,6 +26,7 @@ HealthSerializer = inline_serializer(
         "status": serializers.ChoiceField(["ok", "degraded", "unavailable"]),
         "database": serializers.ChoiceField(["ok", "unreachable"]),
         "cache": serializers.ChoiceField(["ok", "unreachable"]),
+        "worker": serializers.ChoiceField(["ok", "stale"]),
     },
 )
 
@@ -64,11 +66,14 @@ def cache_status():
 @throttle_classes([])  # must answer even when the throttle's cache is down
 def healthz(request):
     """503 when the database does not answer; Redis down only degrades (caches miss,
-    throttles let requests through), so it is reported but still a 200."""
+    throttles let requests through), so it is reported but still a 200. `status` is about
+    serving requests: a stale task worker (none seen within TASK_WORKER_LEASE_SECONDS) only
+    delays documents, so it is reported apart (`worker`) and changes nothing else."""
     checks = {"database": database_status(), "cache": cache_status()}
     if checks["database"] != "ok":
-        return Response({"status": "unavailable", **checks}, status=503)
-    return Response({"status": "ok" if checks["cache"] == "ok" else "degraded", **checks})
+        return Response({"status": "unavailable", **checks, "worker": "stale"}, status=503)
+    status = "ok" if checks["cache"] == "ok" else "degraded"
+    return Response({"status": status, **checks, "worker": worker_status()})
 
 
 class RedocView(SpectacularRedocView):

@@ -2,6 +2,7 @@
 Redis coming back (characters/widget/cache.py). A Redis server of the test's own, keeping its
 data across the stop (as a persistent Redis, or a network partition, does), not the shared one."""
 
+import contextlib
 import shutil
 import subprocess
 import time
@@ -29,8 +30,10 @@ class OwnRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1"]
-            + ["--dir", str(self.directory), "--save", "", "--appendonly", "no"],
+            [
+                *("redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1"),
+                *("--dir", str(self.directory), "--save", "", "--appendonly", "no"),
+            ],
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis(port=REDIS_PORT)
@@ -45,10 +48,8 @@ class OwnRedis:
 
     def stop(self):
         """SHUTDOWN SAVE: the keys are written to disk and read back by the next start."""
-        try:
+        with contextlib.suppress(redis.ConnectionError):  # it closes the connection as it exits
             redis.Redis(port=REDIS_PORT).shutdown(save=True)
-        except redis.ConnectionError:
-            pass  # the server closes the connection as it exits
         self.process.wait(timeout=10)
 
     def kill(self):
