@@ -4,6 +4,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Development commands run with DEBUG on (an unset DJANGO_DEBUG means off: oshara/settings.py);
+# `DJANGO_DEBUG=false make run` tries production settings locally.
+DJANGO_DEBUG ?= true
+DEV := DJANGO_DEBUG=$(DJANGO_DEBUG)
+# `make run`'s server: gunicorn, as in production, with threads so 50 simultaneous clients are
+# served without a reset (runserver's listen backlog is 10), reloading on code changes.
+RUN_THREADS ?= 16
 
 .PHONY: run worker test fuzz client schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
@@ -20,19 +27,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:8000
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:8000 (DEBUG on)
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/gunicorn oshara.wsgi:application --bind $(HOST):$(PORT) \
+		--worker-class gthread --threads $(RUN_THREADS) --reload --access-logfile -
 
 worker: $(VENV)/.installed ## process knowledge-base documents in the background (Ctrl+C stops)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py db_worker
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py db_worker
 
 migrate: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
 superuser: $(VENV)/.installed
-	$(BIN)/python manage.py createsuperuser
+	$(DEV) $(BIN)/python manage.py createsuperuser
 
 test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the database)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -44,7 +52,7 @@ client: $(VENV)/.installed-dev ## a generated Python SDK replays the reference (
 	bash .ci/client
 
 schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
-	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+	$(DEV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
 lint: $(VENV)/.installed-dev ## ruff, and the import rule (docs/architecture.md)
 	$(BIN)/ruff check .

@@ -14,11 +14,12 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
-# DJANGO_DEBUG unset means a development run (`make run`); production sets it to false (the
-# Dockerfile and docker-compose.yml do). Either way no signing or encryption key is a constant:
-# development keys are random and kept in DEV_SECRETS_FILE; production refuses to start without
-# its own (oshara/keys.py).
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# DJANGO_DEBUG unset means off: a forgotten variable must never serve production in debug.
+# Development turns it on explicitly (`make run`, `make worker`, the test suite's
+# tests/settings.py). Either way no signing or encryption key is a constant: development keys
+# are random and kept in DEV_SECRETS_FILE; production refuses to start without its own
+# (oshara/keys.py).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DEV_SECRETS_FILE = env.path("DEV_SECRETS_FILE", default=BASE_DIR / ".dev-secrets.json")
 SECRET_KEY = keys.secret_key(env.str("DJANGO_SECRET_KEY", default=""), DEBUG, DEV_SECRETS_FILE)
 

@@ -206,9 +206,13 @@ SETUP = "import django; django.setup(); print('started')"
 
 
 def run_python(code, **env_overrides):
+    """Run `code` in a fresh process on the project's settings, with DEBUG on as `make run`
+    has it unless an override says otherwise (None removes a variable)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FERNET"))}
     env["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
+    env["DJANGO_DEBUG"] = "true"
     env.update(env_overrides)
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
