@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.helpers import database_url
+from tests.helpers import database_url, local_port
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8231
+PORT = local_port(1)
 CLIENTS = 50
 # The virtualenv running the tests: `make run` uses it as it is (never reinstalls into it).
 VENV = Path(sys.executable).parent.parent

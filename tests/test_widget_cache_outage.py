@@ -12,9 +12,9 @@ import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.helpers import WIDGET_ORIGIN, start_call
+from tests.helpers import WIDGET_ORIGIN, local_port, start_call
 
-REDIS_PORT = 8230
+REDIS_PORT = local_port(0)
 RECOVERY_SECONDS = 5
 URL = "/api/ai-characters/shop-helper/"
 
