@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); 0 runs the suite in this process.
+TEST_PROCESSES ?= 2
 # Development commands run with DEBUG on (an unset DJANGO_DEBUG means off: oshara/settings.py);
 # `DJANGO_DEBUG=false make run` tries production settings locally.
 DJANGO_DEBUG ?= true
@@ -43,7 +45,7 @@ superuser: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py createsuperuser
 
 test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the database)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwaway server (.ci/fuzz)
 	bash .ci/fuzz

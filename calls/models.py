@@ -20,8 +20,12 @@ def new_session_id():
 
 class CallSessionQuerySet(models.QuerySet):
     def running(self, now=None):
-        """Sessions that still count against the owner's limit: not ended, token not expired."""
-        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+        """Sessions that still count against the owner's limit: not ended, token not expired,
+        character not deleted (its worker can no longer fetch the runtime, and nothing would
+        end the session before its token expires)."""
+        return self.filter(
+            ended_at__isnull=True, expires_at__gt=now or timezone.now(), character__isnull=False
+        )
 
 
 class CallSession(models.Model):
@@ -85,7 +89,11 @@ class CallSession(models.Model):
 
     @property
     def is_running(self):
-        return self.ended_at is None and self.expires_at > timezone.now()
+        return (
+            self.ended_at is None
+            and self.expires_at > timezone.now()
+            and self.character_id is not None
+        )
 
 
 class RuntimeFetch(models.Model):

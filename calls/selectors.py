@@ -26,6 +26,7 @@ class StartableCharacter:
     owner_id: int
     system_prompt: str
     greeting: str
+    session_overrides: frozenset
     allowed_origins: frozenset
 
 
@@ -36,15 +37,16 @@ def startable_fields(character):
         "owner_id": character.owner_id,
         "system_prompt": character.system_prompt,
         "greeting": character.greeting,
+        "session_overrides": frozenset(character.session_overrides),
     }
 
 
 # Invalidated with the appearance (one token per slug): an edit shows on the next start.
 SESSION_START = PublicProjection(
     "session-start",
-    ("id", "slug", "owner_id", "system_prompt", "greeting"),
+    ("id", "slug", "owner_id", "system_prompt", "greeting", "session_overrides"),
     startable_fields,
-    version=1,
+    version=2,
 )
 
 

@@ -7,6 +7,5 @@ class CharactersConfig(AppConfig):
 
     def ready(self):
         from characters import signals  # noqa: F401
-        from characters.api import signals as api_signals  # noqa: F401
+        from characters.api import openapi  # noqa: F401  (registers the schema extension)
         from characters.widget import checks  # noqa: F401
-        from characters.widget import signals as widget_signals  # noqa: F401

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from characters import validators
+from characters.changes import record_change
 from characters.crypto import EncryptedTextField
 from characters.schemas import integrations
 from characters.schemas.appearance import validate_widget_appearance
@@ -35,14 +36,28 @@ class LLMProvider(models.TextChoices):
 WRITE_ONLY_KEYS = ("llm_api_key", "kb_query_api_key")
 
 
+class BulkUpdateRefused(RuntimeError):
+    pass
+
+
 class CharacterQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        # A bulk update changes what the rows show: they get a new revision too, so no caller
-        # can forget it (Character.save() does the same for one row).
-        kwargs.setdefault("revision", uuid.uuid4())
-        return super().update(**kwargs)
+        # A bulk UPDATE would skip the one change path (characters/changes.py): the widget
+        # cache, the list positions, the revision.
+        raise BulkUpdateRefused(
+            "Characters change through characters.services: update_characters(queryset, "
+            "**fields) updates many, each through the change path."
+        )
 
     update.alters_data = True
+
+    def bump_revision(self):
+        """Give these rows a new revision and change nothing else: for data that other apps
+        keep about a character and its representation shows (its documents), which is not a
+        change of the character's configuration."""
+        return super().update(revision=uuid.uuid4())
+
+    bump_revision.alters_data = True
 
 
 class Character(models.Model):
@@ -74,6 +89,13 @@ class Character(models.Model):
     allowed_origins = models.JSONField(
         default=list, blank=True, validators=[validators.validate_allowed_origins]
     )
+    # The session-start overrides a caller admitted by its Origin alone may send (the owner's
+    # credentials may send every one): see validators.SESSION_OVERRIDE_KEYS.
+    session_overrides = models.JSONField(
+        default=validators.default_session_overrides,
+        blank=True,
+        validators=[validators.validate_session_overrides],
+    )
     handoff_targets = models.ManyToManyField(
         "self",
         through="HandoffTarget",
@@ -97,8 +119,6 @@ class Character(models.Model):
         max_length=500, blank=True, default="", validators=[validators.validate_http_url]
     )
     kb_query_api_key = EncryptedTextField(blank=True, default=None)
-    # An inactive character is a 404 on every public endpoint; its owner still manages it.
-    is_active = models.BooleanField(default=True)
     # Encrypted whole: their header values are credentials (see characters/integrations.py).
     tools = ToolsField(default=list, blank=True, validators=[integrations.validate_tools])
     mcp_servers = McpServersField(
@@ -138,6 +158,23 @@ class Character(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
         super().save(*args, **kwargs)
+        record_change(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.remember_loaded_values()
+        return instance
+
+    def remember_loaded_values(self):
+        """The slug and owner the row had when read: a change also clears what the caches
+        hold under them (characters/changes.py), e.g. an owner changed in the admin."""
+        self.loaded_values = {
+            "slug": self.__dict__.get("slug"),
+            "owner_id": self.__dict__.get("owner_id"),
+        }
+
+    loaded_values = {}
 
     def clean(self):
         super().clean()

@@ -5,9 +5,10 @@ no worker process can serve an outdated body.
 The key the read query returns for a character is its own `revision` plus, for each of its
 handoff links, (link id, position, target id, target's revision). So:
 - its own columns: Character.save() sets a new revision (characters/models.py), including
-  `save(update_fields=...)`, and so does QuerySet.update() on characters (CharacterQuerySet);
-  no code updates characters with raw SQL except `rotate_fernet_keys`, which rewrites
-  ciphertexts whose decrypted values (the ones shown) stay the same;
+  `save(update_fields=...)`; a bulk QuerySet.update() of characters is refused (the one
+  change path, characters/changes.py, saves each row); no code updates characters with raw
+  SQL except `rotate_fernet_keys`, which rewrites ciphertexts whose decrypted values (the
+  ones shown) stay the same;
 - its handoff links (added, removed, reordered, including bulk_create and the admin inline's
   QuerySet.update of positions) and each target's slug and name (the target's own save), and a
   target deleted (its links cascade away): all seen by the read query itself, nothing to bump;
@@ -23,8 +24,6 @@ bumps first), the same order a character delete follows when it cascades to its 
 The owner being deactivated or deleted needs no bump: the read query checks the owner itself.
 """
 
-import uuid
-
 from characters.models import Character
 
 
@@ -32,7 +31,7 @@ def bump(ids):
     """Give the characters `ids` a new revision: one UPDATE, in the caller's transaction."""
     ids = {pk for pk in ids if pk is not None}
     if ids:
-        Character.objects.filter(pk__in=ids).update(revision=uuid.uuid4())
+        Character.objects.filter(pk__in=ids).bump_revision()
 
 
 def bump_characters_of(documents):

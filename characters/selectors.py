@@ -3,6 +3,7 @@ number of characters), the key's ciphertext left unread on reads that never show
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
+from characters.contributions import contributions
 from characters.models import WRITE_ONLY_KEYS, Character, CharacterQuerySet, HandoffTarget
 
 # What the representation shows of each handoff link: its order and the target's slug, name.
@@ -62,11 +63,19 @@ def without_keys(queryset):
 
 
 def characters_for_reading():
-    """The characters with their handoff links and documents, 2 queries for any number."""
-    return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, "documents")
+    """The characters with their handoff links and what other apps contribute to their
+    representation (characters/contributions.py: documents), one query each for any number."""
+    prefetches = [contribution.prefetch for contribution in contributions()]
+    return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, *prefetches)
+
+
+def characters_of_active_owners():
+    """Characters whose owner's account is active: a deactivated owner's characters serve
+    no one (the widget, calls, forms, knowledge-base search), as if they did not exist."""
+    return Character.objects.filter(owner__is_active=True)
 
 
 def public_characters():
-    """What the public endpoints (the widget's fetch, and later session start and form
-    submission) may serve: active characters only, so an inactive slug is their 404."""
-    return Character.objects.filter(is_active=True)
+    """What the public endpoints (the widget's fetch, session start and form submission) may
+    serve: active characters of active owners only, so any other slug is their 404."""
+    return characters_of_active_owners().filter(is_active=True)

@@ -2,7 +2,8 @@
 
 Here happen the things no caller may forget: PUT's reset of omitted fields, the handoff list
 replaced as a whole, a replaced upload removed once the write commits, the rows a write
-points at share-locked. The revision bump is the model's (Character.save()).
+points at share-locked. Each save and delete ends on the one change path (characters/changes.py)
+by itself: Character.save() and the delete signal take it.
 """
 
 import copy
@@ -10,7 +11,7 @@ import itertools
 from pathlib import PurePath
 
 from django.core.files import File
-from django.db import connections
+from django.db import connections, transaction
 
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
 from characters.signals import delete_file_on_commit
@@ -61,8 +62,19 @@ def character_update(character, fields, *, handoff_targets=None, reset=()):
     return character
 
 
+def update_characters(queryset, **fields):
+    """Set `fields` on every character of `queryset`, each locked and saved through the change
+    path (a bulk QuerySet.update() is refused: it would skip it). Returns how many."""
+    with transaction.atomic():
+        characters = list(locked_for_write(queryset.order_by("pk")))
+        for character in characters:
+            character_update(character, fields)
+    return len(characters)
+
+
 def character_delete(character):
-    """Delete a (locked) character: its links and documents cascade, its files go on commit."""
+    """Delete a (locked) character: its links and documents cascade, its files go on commit,
+    and the delete takes the change path (characters/signals.py, for cascades too)."""
     character.delete()
 
 

@@ -1,13 +1,16 @@
-"""Side effects of character writes: uploads follow their rows (the widget cache has its own
-receivers, characters/widget/signals.py)."""
+"""Uploads follow their rows; every delete of a character, those Django cascades from a
+deleted owner included, takes the one change path (characters/changes.py), and so does an
+owner's deactivation or reactivation."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.db import models, transaction
-from django.db.models.signals import post_delete, pre_save
+from django.db.models.signals import post_delete, post_init, post_save, pre_save
 from django.dispatch import receiver
 
+from characters.changes import record_change, record_owner_activity_change
 from characters.models import Character
 
 _stored_files = ContextVar("stored_files", default=None)
@@ -22,9 +25,10 @@ def delete_file_on_commit(fieldfile):
 
 
 @receiver(post_delete, sender=Character)
-def delete_character_files(sender, instance, **kwargs):
+def character_deleted(sender, instance, **kwargs):
     delete_file_on_commit(instance.image)
     delete_file_on_commit(instance.voice_audio_file)
+    record_change(instance)
 
 
 class StoredFiles:
@@ -67,3 +71,24 @@ def track_uploads_being_stored(sender, instance, raw=False, **kwargs):
             fieldfile = getattr(instance, field.attname)
             if fieldfile and not fieldfile._committed:
                 stored.track(instance, field.attname)
+
+
+@receiver(post_init, sender=settings.AUTH_USER_MODEL)
+def remember_loaded_activity(sender, instance, **kwargs):
+    instance._loaded_is_active = instance.__dict__.get("is_active")
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def owner_saved(sender, instance, created, update_fields=None, **kwargs):
+    """A deactivated owner's characters are a 404 on every public path at once (and back on
+    reactivation). Other saves of a user (a login's last_login) change nothing public. (A
+    bulk update of users sends no signal: deactivate them one at a time, as the admin does.)"""
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    loaded = getattr(instance, "_loaded_is_active", None)
+    current = instance.__dict__.get("is_active")
+    instance._loaded_is_active = current
+    if created or current is None or current == loaded:
+        return
+    slugs = Character.objects.filter(owner_id=instance.pk).values_list("slug", flat=True)
+    record_owner_activity_change(list(slugs))

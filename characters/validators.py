@@ -76,6 +76,40 @@ def validate_allowed_origins(value):
             ) from None
 
 
+# The per-session overrides a session start may send (besides the slug), and those a caller
+# admitted by its Origin alone may send unless the owner lists others in `session_overrides`:
+# the Origin header is only a browser's word, so a prompt, greeting, voice or MCP headers of
+# a stranger's choosing would turn the owner's LLM key into a free prompt proxy.
+SESSION_OVERRIDE_KEYS = (
+    "language",
+    "system_prompt",
+    "greeting",
+    "voice_model",
+    "reference_audio_url",
+    "mcp_headers",
+    "origin_url",
+    "metadata",
+)
+DEFAULT_SESSION_OVERRIDES = ("language", "origin_url", "metadata")
+
+
+def default_session_overrides():
+    return list(DEFAULT_SESSION_OVERRIDES)
+
+
+def validate_session_overrides(value):
+    """The model-level rule: a list of session-start override keys (the API checks each)."""
+    if not isinstance(value, list):
+        raise ValidationError("Expected a list of override keys.", code="invalid")
+    for index, key in enumerate(value):
+        if key not in SESSION_OVERRIDE_KEYS:
+            raise ValidationError(
+                f"Entry {index}: {key!r} is not an override key; choose from "
+                f"{', '.join(SESSION_OVERRIDE_KEYS)}.",
+                code="invalid_choice",
+            )
+
+
 # The longest LLM API key accepted (the API and the admin form alike).
 LLM_API_KEY_MAX_LENGTH = 500
 

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import ngettext
 
 from characters import revisions
+from characters.admin import add_inline
 from knowledge.models import Document
 from knowledge.tasks import enqueue_processing
 from knowledge.validators import detect_document_type
@@ -20,6 +21,27 @@ class DocumentUploadForm(forms.ModelForm):
         file = self.cleaned_data["file"]
         self.instance.file_type = detect_document_type(file)
         return file
+
+
+class DocumentInline(admin.TabularInline):
+    """Read-only: documents are uploaded and processed through the API."""
+
+    model = Document
+    fields = readonly_fields = ["name", "file_type", "status", "chunk_count", "error", "created_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+add_inline(DocumentInline)
 
 
 @admin.register(Document)

@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from characters.models import Character
+from characters.selectors import characters_of_active_owners
 from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import CONTENT_TYPES
@@ -174,7 +175,7 @@ class KnowledgeQueryView(APIView):
         return Response(passages)
 
     def get_character(self, slug):
-        characters = Character.objects.only("pk", "revision")
+        characters = characters_of_active_owners().only("pk", "revision")
         if not isinstance(self.request.user, KBQueryWorker):
             characters = characters.filter(owner=self.request.user)
         character = characters.filter(slug=slug).first()

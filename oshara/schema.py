@@ -6,7 +6,6 @@ body, 401 when the view authenticates, 404 for a path parameter, 415 for a reque
 429 when it is throttled. Annotations on a view win over these defaults.
 """
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -52,16 +51,6 @@ ERROR_DESCRIPTIONS = {
 
 
 ERROR_COMPONENTS = {"Error": ERROR_SCHEMA, "ValidationError": VALIDATION_ERROR_SCHEMA}
-
-
-class StandaloneListFieldExtension(OpenApiSerializerFieldExtension):
-    """`tools` and `mcp_servers`: an array of their item serializer's component."""
-
-    target_class = "characters.schemas.tools.StandaloneListField"
-
-    def map_serializer_field(self, auto_schema, direction):
-        item = auto_schema.resolve_serializer(self.target.item_serializer, direction)
-        return {"type": "array", "items": item.ref, "maxItems": self.target.max_length}
 
 
 def _has_file_field(fields):
@@ -198,59 +187,3 @@ class AutoSchema(BaseAutoSchema):
     def get_paginated_name(self, serializer_name):
         # Our paginator keeps the body a plain array (totals travel in headers).
         return f"{serializer_name}List"
-
-
-def postprocess_multipart_forms(result, generator, request, public):
-    """Make multipart request bodies say what the server reads.
-
-    In a multipart body a nested object is sent as dotted keys (`voice.audio_file`), and the
-    fields listed in MULTIPART_JSON_FIELDS as JSON text (declared with an `encoding`).
-    """
-    from characters.api.serializers import MULTIPART_JSON_FIELDS
-
-    components = result.get("components", {}).get("schemas", {})
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
-            media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
-            if not media or "$ref" not in media.get("schema", {}):
-                continue
-            name = media["schema"]["$ref"].rsplit("/", 1)[-1]
-            json_fields = [f for f in MULTIPART_JSON_FIELDS if f in components[name]["properties"]]
-            form = flatten_form(components[name], components)
-            if form["properties"] == components[name]["properties"] and not json_fields:
-                continue  # a flat form: the JSON component describes it exactly
-            form_name = name.replace("Request", "MultipartRequest")
-            components.setdefault(form_name, form)
-            media["schema"] = {"$ref": f"#/components/schemas/{form_name}"}
-            if json_fields:
-                media["encoding"] = {
-                    field: {"contentType": "application/json"} for field in json_fields
-                }
-    return result
-
-
-def flatten_form(schema, components):
-    """Replace each property that refers to an object component by its dotted keys."""
-    from characters.api.serializers import MULTIPART_JSON_FIELDS
-
-    properties, required = {}, list(schema.get("required", []))
-    for key, prop in schema.get("properties", {}).items():
-        ref = prop.get("$ref") or next(
-            (item["$ref"] for item in prop.get("allOf", []) if "$ref" in item), None
-        )
-        nested = components[ref.rsplit("/", 1)[-1]] if ref else {}
-        if nested.get("properties") and key not in MULTIPART_JSON_FIELDS:
-            for child, child_prop in nested.get("properties", {}).items():
-                properties[f"{key}.{child}"] = child_prop
-            continue
-        properties[key] = prop
-    flat = {**schema, "properties": properties}
-    if required:
-        flat["required"] = required
-    flat["description"] = (
-        "The multipart form of the same object: files as parts, `voice.*` as dotted keys, "
-        "`widget_appearance` as JSON text. A list is either one part per item (objects as "
-        "JSON text) or one part holding the whole array as JSON text; to clear a list, send "
-        "one part `[]` (no part at all leaves it as it is)."
-    )
-    return flat

@@ -15,15 +15,10 @@ validators apply and the serializers cannot express is added here, once for all 
 """
 
 import itertools
-import json
 import string
 from functools import cache
 
 import langcodes
-
-from characters.schemas.appearance import FONT_FAMILY
-from characters.schemas.form_fields import FIELD_NAME
-from characters.schemas.lead_forms import FORM_ID, STEP_ID
 
 NO_NUL = r"^[^\u0000]*$"
 NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
@@ -117,33 +112,6 @@ FILE_IN_JSON = {
 }
 
 
-def _component_rules():
-    """Rules the appearance serializers check in code, from the same regular expressions."""
-
-    def pattern(regex):
-        return {"pattern": regex.pattern.replace("\\Z", "$")}
-
-    non_empty = {"minItems": 1}
-    return {
-        ("FormRequest", "id"): pattern(FORM_ID),
-        ("FormRequest", "submit_url"): {
-            "pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"
-        },
-        ("FormRequest", "fields"): non_empty,
-        ("FormRequest", "steps"): non_empty,
-        ("FormStepRequest", "id"): pattern(STEP_ID),
-        ("FormStepRequest", "fields"): non_empty,
-        ("FormFieldRequest", "name"): pattern(FIELD_NAME),
-        ("FormFieldRequest", "options"): non_empty,
-        ("LanguageRequest", "code"): {"pattern": language_tag_pattern()},
-        ("LayoutRequest", "font_family"): pattern(FONT_FAMILY),
-        ("ToolRequest", "input_schema"): {
-            "properties": {"type": {"type": "string", "enum": ["object"]}},
-            "required": ["type"],
-        },
-    }
-
-
 def _anchor_ends(schema):
     r"""`$` also matches before a final newline in Python's `re` (which generators such as
     hypothesis use); `(?!\n)` after it means the end, as `\Z` in our validators does."""
@@ -181,7 +149,6 @@ def _json_body_components(result):
 
 def describe_request_rules(result, generator, request, public):
     _url_or_empty_as_any_of(_components(result))
-    rules = _component_rules()
     in_json = _json_body_components(result)
     for name, component in _components(result).items():
         if not name.endswith("Request") or component.get("type") != "object":
@@ -195,7 +162,6 @@ def describe_request_rules(result, generator, request, public):
                     prop.pop("nullable", None)  # a part holds a file; null clears in JSON
                 continue
             _tighten(key.rsplit(".", 1)[-1], prop)
-            prop.update(rules.get((name, key), {}))
     _anchor_ends(result)
     if signup := _components(result).get("SignupRequest"):
         password = signup["properties"]["password"]
@@ -203,50 +169,19 @@ def describe_request_rules(result, generator, request, public):
     return result
 
 
-# Response components whose keys depend on the stored object: error bodies, and the
-# appearance as stored (only the owner's overrides; forms and their parts as sent).
+# Response components whose keys depend on the stored object: error bodies, and those an app
+# names with keep_response_keys_optional() (the appearance as stored).
 OPTIONAL_RESPONSE_KEYS = {"Error": {"code"}}
-SPARSE_RESPONSE_COMPONENTS = {
-    "ValidationError",
-    "WidgetAppearance",
-    "Theme",
-    "Dimensions",
-    "Layout",
-    "Labels",
-    "Language",
-    "Form",
-    "FormField",
-    "FormStep",
-    "FormLayout",
-}
-# The widget's fetch merges the defaults under the overrides: these keys are always there.
-MERGED_APPEARANCE = ("WidgetAppearance", "Theme", "Dimensions", "Layout", "Labels")
+SPARSE_RESPONSE_COMPONENTS = {"ValidationError"}
 
 
-def _merged_appearance_components(components):
-    """`Public*` copies of the appearance components, every key required."""
-    renamed = {
-        f"#/components/schemas/{name}": f"#/components/schemas/Public{name}"
-        for name in MERGED_APPEARANCE
-    }
-    for name in MERGED_APPEARANCE:
-        copy = json.loads(json.dumps(components[name]))
-        for prop in copy["properties"].values():
-            if prop.get("$ref") in renamed:
-                prop["$ref"] = renamed[prop["$ref"]]
-        copy["required"] = sorted(copy["properties"])
-        components[f"Public{name}"] = copy
-    public = components.get("PublicCharacter")
-    if public:
-        public["properties"]["widget_appearance"] = {
-            "$ref": "#/components/schemas/PublicWidgetAppearance"
-        }
+def keep_response_keys_optional(*names):
+    """Leave these response components' `required` as their serializers declare it."""
+    SPARSE_RESPONSE_COMPONENTS.update(names)
 
 
 def require_response_fields(result, generator, request, public):
     components = _components(result)
-    if all(name in components for name in MERGED_APPEARANCE):
-        _merged_appearance_components(components)
     for name, component in components.items():
         if name.endswith("Request") or name in SPARSE_RESPONSE_COMPONENTS:
             continue

@@ -326,11 +326,14 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "oshara.schema.postprocess_multipart_forms",
+        "characters.api.openapi.postprocess_multipart_forms",
         "characters.widget.openapi.add_widget_appearance_path",
-        # After the others: the rules the served schema adds (see oshara/schema_rules.py).
+        # After the others: the rules the served schema adds (see oshara/schema_rules.py), the
+        # project's first, then each app's.
         "oshara.schema_rules.describe_request_rules",
-        "oshara.schema_variants.describe_variants",
+        "characters.api.openapi.describe_character_rules",
+        "characters.api.openapi_variants.describe_variants",
+        "characters.api.openapi.describe_merged_appearance",
         "oshara.schema_rules.require_response_fields",
         "oshara.schema_rules.fix_operations",
     ],

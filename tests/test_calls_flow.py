@@ -48,6 +48,9 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
 ):
     caplog.set_level(logging.DEBUG)
     slug = full_character(auth_client)
+    # The owner lets the page send this session's MCP headers (a page may not by default).
+    overrides = {"session_overrides": ["mcp_headers", "metadata"]}
+    assert auth_client.patch(f"/api/ai-characters/{slug}/", overrides).status_code == 200
 
     # The widget starts a call from an allowed page.
     started = start_call(

@@ -74,6 +74,8 @@ def test_a_token_signed_with_another_secret_does_not_verify(api_client, widget_c
 
 
 def test_the_session_is_recorded(api_client, widget_character):
+    widget_character.session_overrides = ["language", "greeting", "origin_url", "metadata"]
+    widget_character.save()
     body = start_call(
         api_client,
         language="fr",
@@ -270,6 +272,21 @@ def test_the_limit_is_per_owner(api_client, widget_character, make_character, ot
     assert start_call(api_client).status_code == 200
     assert start_call(api_client, agent="other-bot").status_code == 200
     assert start_call(api_client).status_code == 429
+
+
+def test_sessions_of_a_deleted_character_stop_counting(
+    api_client, auth_client, widget_character, make_character, user, settings
+):
+    settings.MAX_CONCURRENT_SESSIONS = 1
+    make_character(user, slug="second-bot", allowed_origins=[WIDGET_ORIGIN])
+    first = start_call(api_client).json()["session_id"]
+    assert start_call(api_client, agent="second-bot").status_code == 429
+    assert auth_client.delete("/api/ai-characters/shop-helper/").status_code == 204
+    assert start_call(api_client, agent="second-bot").status_code == 200
+    # Its record stays as history, no longer running.
+    session = CallSession.objects.get(pk=first)
+    assert session.character is None and not session.is_running
+    assert not CallSession.objects.running().filter(pk=first).exists()
 
 
 def test_session_starts_are_throttled_per_ip(api_client, widget_character, settings):

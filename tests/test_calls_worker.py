@@ -24,10 +24,11 @@ from tests.helpers import (
 pytestmark = pytest.mark.usefixtures("calls_settings")
 
 
-def test_runtime_is_the_effective_configuration(api_client, auth_client):
+def test_runtime_is_the_effective_configuration(auth_client):
     slug = full_character(auth_client)
+    # The site's backend, with the owner's credentials: it may override every key.
     session_id = started(
-        api_client,
+        auth_client,
         slug,
         system_prompt="Session prompt.",
         language="de",

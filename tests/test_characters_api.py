@@ -32,6 +32,7 @@ RESPONSE_FIELDS = {
     "kb_query_url",
     "has_kb_query_api_key",
     "is_active",
+    "session_overrides",
     "tools",
     "mcp_servers",
     "documents",

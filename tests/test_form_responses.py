@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from calls.models import CallSession, FormResponse
+from characters import services
 from characters.models import Character
 from tests.helpers import (
     ACME_ORIGIN,
@@ -105,7 +106,7 @@ def test_inactive_character_is_404_but_its_owner_still_reads(
     api_client, auth_client, sales_session, sales_agent
 ):
     assert submit_form(api_client, book_demo(sales_session)).status_code == 201
-    Character.objects.filter(pk=sales_agent.pk).update(is_active=False)
+    services.update_characters(Character.objects.filter(pk=sales_agent.pk), is_active=False)
     response = submit_form(api_client, book_demo(sales_session))
     assert response.status_code == 404
     assert len(auth_client.get(form_responses_url()).json()) == 1

@@ -101,6 +101,39 @@ def test_csv_export_is_plain_text_with_a_formula_guard(
     assert {row["character"] for row in rows} == {"sales-agent"}
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        "|cmd",
+        ";=1+1",
+        "\u200b=1+1",
+        "\u200c=1+1",
+        "\u200d=1+1",
+        "\u2060=1+1",
+        "\ufeff=1+1",
+        "\n=1+1",
+        "\n+1",
+        "\n-1",
+        "\n@SUM(A1)",
+    ],
+)
+def test_csv_export_also_guards_hidden_formula_starts(
+    admin_client, api_client, sales_session, start
+):
+    body = {"form_id": "book-demo", "session_id": sales_session}
+    response = submit_form(api_client, {**body, "values": {"name": start, "email": "a@b.com"}})
+    assert response.status_code == 201, response.content
+    exported = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "export_csv",
+            helpers.ACTION_CHECKBOX_NAME: list(FormResponse.objects.values_list("pk", flat=True)),
+        },
+    )
+    [row] = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert row["name"] == "'" + start
+
+
 def test_responses_are_read_only_in_the_admin(admin_client, hostile_response):
     url = change_url(hostile_response)
     admin_client.post(url, {"form_id": "changed"})

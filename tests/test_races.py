@@ -1,8 +1,9 @@
 """Concurrent requests with real threads: no lost update, no duplicate, no 500.
 
-Each thread has its own APIClient and database connection, and a real `manage.py db_worker`
-polls the same test database meanwhile (as `make worker` does), on PostgreSQL and on SQLite
-(a file database in WAL mode with IMMEDIATE transactions, see settings.DATABASES).
+Each thread has its own APIClient and database connection, on PostgreSQL and on SQLite (a
+file database in WAL mode with IMMEDIATE transactions, see settings.DATABASES). The tests that
+queue background work have a real `manage.py db_worker` polling the same test database
+meanwhile (as `make worker` does), and poll for its outcome.
 """
 
 import os
@@ -29,7 +30,8 @@ from tests.helpers import (
     words,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("task_worker")]
+pytestmark = pytest.mark.django_db(transaction=True)
+POLL_SECONDS = 60
 
 URL = "/api/ai-characters/"
 
@@ -47,17 +49,17 @@ def task_worker(settings, transactional_db):
         "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "TASKS_BACKEND": DATABASE_BACKEND,
     }
+    command = ["manage.py", "db_worker", "--interval", "0.1", "--no-reload", "--no-startup-delay"]
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"],
+        [sys.executable, *command],
         cwd=settings.BASE_DIR,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # its random start-up delay (< 1 s) and first polls
-    assert worker.poll() is None, worker.stderr.read()
     yield worker
+    assert worker.poll() is None, worker.stderr.read()  # it ran for the whole test
     worker.terminate()
     _, errors = worker.communicate(timeout=30)
     # django-tasks-db's SIGTERM handler calls sys.exit() wherever the idle worker is, even in
@@ -69,6 +71,14 @@ def task_worker(settings, transactional_db):
 
 def detail(slug):
     return f"{URL}{slug}/"
+
+
+def eventually(condition):
+    """Poll `condition` until it holds (or POLL_SECONDS pass); returns its last answer."""
+    deadline = time.monotonic() + POLL_SECONDS
+    while not (held := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return held
 
 
 def test_twenty_concurrent_creates_of_one_slug(make_user):
@@ -204,7 +214,7 @@ def test_twenty_concurrent_creates_of_different_slugs(make_user):
     assert Character.objects.filter(slug__startswith="own-").count() == 20
 
 
-def test_uploads_processed_by_the_worker_during_patches(user, make_character):
+def test_uploads_processed_by_the_worker_during_patches(user, make_character, task_worker):
     from knowledge.models import Document
 
     character = make_character(user, slug="busy", name="Busy")
@@ -221,9 +231,7 @@ def test_uploads_processed_by_the_worker_during_patches(user, make_character):
     counts = record("4 uploads during 4 PATCHes", run_concurrently(requests))
     assert counts == {200: 4, 201: 4}
     # The worker (a separate process) processes every upload: none stays PENDING.
-    deadline = time.monotonic() + 60
-    while Document.objects.exclude(status="PROCESSED").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    eventually(lambda: not Document.objects.exclude(status="PROCESSED").exists())
     assert list(Document.objects.values_list("status", flat=True)) == ["PROCESSED"] * 4
 
 
@@ -251,7 +259,7 @@ def test_concurrent_refreshes_of_one_token_rotate_once(user):
     assert again.status_code == 200
 
 
-def test_upload_racing_its_characters_delete(user, make_character, settings):
+def test_upload_racing_its_characters_delete(user, make_character, settings, task_worker):
     from knowledge.models import Document
 
     totals = Counter()
@@ -275,5 +283,5 @@ def test_upload_racing_its_characters_delete(user, make_character, settings):
     OUTCOMES["upload racing its character's delete (5 rounds)"] = dict(totals)
     print(f"\nupload racing delete: {dict(totals)}")
     assert not Document.objects.exists()
-    time.sleep(0.5)  # files are removed once the delete commits
-    assert stored_files(settings.MEDIA_ROOT) == []
+    # Files are removed once the delete commits.
+    assert eventually(lambda: stored_files(settings.MEDIA_ROOT) == [])

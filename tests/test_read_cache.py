@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from characters import services
 from characters.api import read_cache
 from characters.models import Character, HandoffTarget
 from knowledge.models import Document
@@ -350,9 +351,9 @@ def test_entries_are_bounded_in_bytes(auth_client, agents, monkeypatch, settings
     assert snapshot(auth_client.get(LIST)) == snapshot(uncached(auth_client, LIST))
 
 
-def test_a_queryset_update_of_characters_is_seen(auth_client, agents, warm):
+def test_a_bulk_update_of_characters_is_seen(auth_client, agents, warm):
     before = warm()
-    Character.objects.filter(slug="sales").update(name="Renamed")
+    services.update_characters(Character.objects.filter(slug="sales"), name="Renamed")
     assert auth_client.get(detail("sales")).json()["name"] == "Renamed"
     assert warm() != before
 

@@ -16,8 +16,25 @@ from calls.models import FormResponse
 
 SUMMARY_FIELDS = 3
 SUMMARY_LENGTH = 80
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula (or a DDE command, `|`) by some
+# spreadsheet program: `;` is a separator some locales import, a zero-width character or a
+# newline can hide a formula start that a program strips before parsing.
+FORMULA_STARTS = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "|",
+    ";",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    *(f"\n{start}" for start in "=+-@"),
+)
 CSV_COLUMNS = ["id", "character", "form_id", "form_title", "session_id", "origin", "created_at"]
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
-from calls.api.widget_gate import WidgetOriginGateMixin
+from calls.api.widget_gate import WidgetOriginGateMixin, has_owner_credentials
 from calls.selectors import startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
+from characters.validators import SESSION_OVERRIDE_KEYS
 from oshara.schema import error_response
 
 UNKNOWN = "No active character has this slug."
@@ -29,12 +30,29 @@ class SessionLimitThrottled(Throttled):
     default_detail = "Too many sessions are running for this character's owner."
 
 
+def check_overrides(request, character, overrides):
+    """403 for an override the character does not let a page send. The Origin header is only
+    a browser's word: without the owner's credentials, only `session_overrides` may be sent."""
+    if has_owner_credentials(request, character):
+        return
+    allowed = [key for key in SESSION_OVERRIDE_KEYS if key in character.session_overrides]
+    refused = [key for key in SESSION_OVERRIDE_KEYS if key in overrides and key not in allowed]
+    if refused:
+        raise PermissionDenied(
+            f"This character does not let a page override {', '.join(refused)}: without the "
+            f"owner's credentials only the keys in its session_overrides setting may be sent "
+            f"({', '.join(allowed) or 'none'})."
+        )
+
+
 @extend_schema(
     tags=["calls"],
     summary="Start a call: a LiveKit token and a session",
     description="Gated by the `Origin` header against the character's `allowed_origins` "
     "(exact scheme, host and port), or by the owner's own credentials without an Origin. "
-    "Overrides apply to this session only; unknown keys are a 400.",
+    "Overrides apply to this session only; unknown keys are a 400. Without the owner's "
+    "credentials only the keys in the character's `session_overrides` may be sent (by "
+    "default `language`, `origin_url`, `metadata`); any other is a 403 naming it.",
     request=SessionStartSerializer,
     parameters=[
         OpenApiParameter(
@@ -43,7 +61,11 @@ class SessionLimitThrottled(Throttled):
     ],
     responses={
         200: SessionStartResponseSerializer,
-        403: error_response(403, "The Origin is missing or not allowed for this character."),
+        403: error_response(
+            403,
+            "The Origin is missing or not allowed for this character, or an override not in "
+            "its session_overrides was sent without the owner's credentials.",
+        ),
         404: error_response(404, UNKNOWN),
         429: error_response(429, "Throttled, or the owner's MAX_CONCURRENT_SESSIONS reached."),
         503: error_response(503, "LiveKit is not configured on this server."),
@@ -74,6 +96,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
             raise NotFound(UNKNOWN)
         origin = request.headers.get("Origin")
         self.check_caller(request, character)
+        check_overrides(request, character, overrides)
         if missing := livekit.missing_settings():
             return Response(
                 {"detail": f"Calls are not configured on this server: set {', '.join(missing)}."},

@@ -16,14 +16,20 @@ from characters.widget.origins import allowed_origin_set, origin_is_allowed
 PREFLIGHT_MAX_AGE = "600"
 
 
+def has_owner_credentials(request, character):
+    """Whether the request authenticated as the character's owner (JWT or API key): a site's
+    backend, trusted with more than a page whose Origin header anyone can forge."""
+    user = request.user
+    return user is not None and user.is_authenticated and user.pk == character.owner_id
+
+
 class WidgetOriginGateMixin:
     cors_methods = "POST, OPTIONS"
 
     def check_caller(self, request, character):
         """Admit the owner, or an allowed Origin (remembered for the CORS grant); else 403."""
         origin = request.headers.get("Origin")
-        user = request.user
-        if user is not None and user.is_authenticated and user.pk == character.owner_id:
+        if has_owner_credentials(request, character):
             return
         if settings.WIDGET_ALLOW_ANY_ORIGIN:
             request.cors_origin = origin

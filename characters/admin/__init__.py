@@ -1,7 +1,6 @@
 """Operators' admin for characters: as strict as the API, and it never shows a key."""
 
 from django.contrib import admin, messages
-from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.utils.html import format_html
 
@@ -14,8 +13,7 @@ from characters.admin.forms import (
 )
 from characters.api.serializers import CharacterSerializer
 from characters.models import Character, HandoffTarget
-from characters.selectors import without_keys
-from knowledge.models import Document
+from characters.selectors import characters_for_reading, without_keys
 
 
 class HandoffTargetInline(admin.TabularInline):
@@ -42,24 +40,6 @@ class HandoffTargetInline(admin.TabularInline):
         # The admin wraps the autocomplete in a RelatedFieldWidgetWrapper.
         getattr(widget, "widget", widget).source_pk = obj.pk if obj else None
         return formset
-
-
-class DocumentInline(admin.TabularInline):
-    """Read-only: documents are uploaded and processed through the API."""
-
-    model = Document
-    fields = readonly_fields = ["name", "file_type", "status", "chunk_count", "error", "created_at"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Character)
@@ -131,9 +111,9 @@ class CharacterAdmin(admin.ModelAdmin):
         (
             "Embedding",
             {
-                "fields": ["allowed_origins"],
-                "description": 'A JSON list of URL prefixes, e.g. ["https://acme.com"]; '
-                "[] blocks the widget everywhere.",
+                "fields": ["allowed_origins", "session_overrides"],
+                "description": "Allowed origins: a JSON list of URL prefixes, e.g. "
+                '["https://acme.com"]; [] blocks the widget everywhere.',
             },
         ),
         (
@@ -160,7 +140,8 @@ class CharacterAdmin(admin.ModelAdmin):
         ),
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [HandoffTargetInline, DocumentInline]
+    # Other apps add theirs with add_inline() (knowledge: the documents).
+    inlines = [HandoffTargetInline]
     actions = ["duplicate_selected", "duplicate_selected_with_key", "export_as_json"]
 
     class Media:
@@ -256,14 +237,16 @@ class CharacterAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected characters as JSON (API representation)")
     def export_as_json(self, request, queryset):
-        characters = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
-            Prefetch("handoff_links", queryset=HandoffTarget.objects.select_related("target")),
-            "documents",
-        )
+        characters = characters_for_reading().without_api_key().filter(pk__in=queryset.values("pk"))
         data = CharacterSerializer(characters, many=True, context={"request": request}).data
         response = JsonResponse(data, safe=False, json_dumps_params={"indent": 2})
         response["Content-Disposition"] = 'attachment; filename="characters.json"'
         return response
+
+
+def add_inline(inline):
+    """Show another app's inline on the character's page (knowledge: its documents)."""
+    CharacterAdmin.inlines = [*CharacterAdmin.inlines, inline]
 
 
 def is_handoff_autocomplete(request):

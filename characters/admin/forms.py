@@ -12,6 +12,8 @@ from characters.schemas.appearance import validate_widget_appearance
 from characters.validators import (
     HANDOFF_OTHER_OWNER,
     LLM_API_KEY_MAX_LENGTH,
+    SESSION_OVERRIDE_KEYS,
+    default_session_overrides,
     handoff_errors,
     validate_allowed_origins,
 )
@@ -66,6 +68,15 @@ class CharacterAdminForm(forms.ModelForm):
     )
     clear_llm_api_key = clear_key_field()
     clear_kb_query_api_key = clear_key_field()
+    session_overrides = forms.MultipleChoiceField(
+        label="Session overrides a page may send",
+        required=False,
+        choices=[(key, key) for key in SESSION_OVERRIDE_KEYS],
+        initial=default_session_overrides,  # a new character's (a declared field has none)
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What a session start admitted by its Origin alone may override; the "
+        "owner's own credentials (a site's backend) may override everything.",
+    )
 
     class Meta:
         model = Character

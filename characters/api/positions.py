@@ -7,23 +7,22 @@ kind. Per owner and `character_type` filter one entry keeps the total and the id
 STEP-th character, newest first: a page at offset `o` starts at anchor `o // STEP` (an index
 range condition) and walks at most STEP - 1 rows.
 
-Invalidated as the widget cache is (characters/widget/cache.py): a per-owner token, read
-before the database and replaced after every commit that saves or deletes one of the
-owner's characters (characters/api/signals.py), so an entry built from older rows is never
-used. Writes that bypass the ORM's signals (bulk_create, raw SQL) are bounded by
-POSITIONS_SECONDS. A stale anchor that no longer exists matches nothing: the empty page
-falls back to the plain query. Only with a cache shared by every process (Redis): one
-process's local memory would keep another process's list positions after its writes.
+Invalidated as the widget cache is (characters/widget/cache.py): a per-owner token, read before
+the database and replaced after every commit that saves or deletes one of the owner's
+characters (characters/changes.py), so an entry built from older rows is never used. Writes
+that bypass the change path (raw SQL) are bounded by POSITIONS_SECONDS. A stale anchor that no
+longer exists matches nothing: the empty page falls back to the plain query. Only with a cache
+shared by every process (Redis): one process's local memory would keep another process's list
+positions after its writes.
 """
 
 import logging
 import uuid
 
-from django.core.cache import caches
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
-
 from characters.api import versions
+from characters.cache_tokens import POSITIONS_SECONDS
+from characters.cache_tokens import positions_cache as shared_cache
+from characters.cache_tokens import positions_token_key as token_key
 from characters.models import Character
 
 logger = logging.getLogger("oshara.cache")
@@ -31,22 +30,11 @@ logger = logging.getLogger("oshara.cache")
 STEP = 100
 # Below this many characters COUNT and OFFSET cost nothing worth a second statement.
 LONG_LIST = 1000
-POSITIONS_SECONDS = 60
-
-
-def token_key(owner_id):
-    return f"list-positions:{owner_id}:token"
 
 
 def entry_key(owner_id, character_type):
     kind = "all" if character_type is None else f"type={character_type}"
     return f"list-positions:1:{owner_id}:{kind}"
-
-
-def shared_cache():
-    """The default cache when every process sees the same one, else None."""
-    cache = caches["default"]
-    return None if isinstance(cache, LocMemCache | DummyCache) else cache
 
 
 def find_page(owner_id, character_type, limit, offset):
@@ -108,9 +96,3 @@ def build(owner_id, character_type):
         characters = characters.filter(character_type=character_type)
     ids = characters.order_by(*versions.NEWEST_FIRST).values_list("pk", flat=True)
     return tuple(ids)[::STEP]
-
-
-def invalidate(owner_id):
-    """Make the next read of the owner's list positions rebuild them; after the commit."""
-    if (cache := shared_cache()) is not None:
-        cache.set(token_key(owner_id), uuid.uuid4().hex, timeout=2 * POSITIONS_SECONDS)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from characters import services
 from characters.api.file_fields import KeptFileField, KeptImageField
 from characters.api.tool_integrations import ToolIntegrationsMixin
+from characters.contributions import contributions
 from characters.models import Character
 from characters.schemas.appearance import WidgetAppearanceSerializer
 from characters.schemas.tools import mcp_servers_field, tools_field
@@ -14,13 +15,13 @@ from characters.validators import (
     HANDOFF_UNKNOWN,
     LLM_API_KEY_MAX_LENGTH,
     MAX_ALLOWED_ORIGINS,
+    SESSION_OVERRIDE_KEYS,
     dedupe,
     handoff_errors,
     validate_audio,
     validate_http_url,
     validate_origin,
 )
-from knowledge.serializers import DocumentSerializer
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
@@ -33,6 +34,7 @@ from oshara.http.strict import (
 # Sent as JSON text inside a multipart request.
 MULTIPART_JSON_FIELDS = (
     "allowed_origins",
+    "session_overrides",
     "handoff_targets",
     "widget_appearance",
     "tools",
@@ -42,6 +44,7 @@ MULTIPART_JSON_FIELDS = (
 # Lists a multipart body may also send as one part per item (what generated clients do).
 MULTIPART_LIST_FIELDS = {
     "allowed_origins": "text",
+    "session_overrides": "text",
     "handoff_targets": "json",
     "tools": "json",
     "mcp_servers": "json",
@@ -129,6 +132,14 @@ class CharacterSerializer(
         max_length=MAX_ALLOWED_ORIGINS,
         required=False,
     )
+    session_overrides = serializers.ListField(
+        child=StrictChoiceField(choices=SESSION_OVERRIDE_KEYS),
+        max_length=len(SESSION_OVERRIDE_KEYS),
+        required=False,
+        help_text="The session-start overrides a caller admitted by its Origin alone may send "
+        '(default ["language", "origin_url", "metadata"]); the owner\'s own credentials may '
+        "send every one.",
+    )
     handoff_targets = HandoffTargetSerializer(
         many=True, required=False, source="ordered_handoff_targets"
     )
@@ -156,7 +167,6 @@ class CharacterSerializer(
     is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
-    documents = DocumentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Character
@@ -171,6 +181,7 @@ class CharacterSerializer(
             "language",
             "background_audio",
             "allowed_origins",
+            "session_overrides",
             "handoff_targets",
             "widget_appearance",
             "stt_model",
@@ -185,12 +196,20 @@ class CharacterSerializer(
             "kb_query_api_key",
             "has_kb_query_api_key",
             "is_active",
-            "documents",
+            # Here the fields other apps contribute (get_fields): `documents`.
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"image": {"allow_null": True}}
+
+    def get_fields(self):
+        # Contributed fields (characters/contributions.py) go last, before the timestamps.
+        fields = super().get_fields()
+        timestamps = {name: fields.pop(name) for name in ("created_at", "updated_at")}
+        for contribution in contributions():
+            fields[contribution.name] = contribution.make_field()
+        return {**fields, **timestamps}
 
     def to_internal_value(self, data):
         if isinstance(data, QueryDict):
@@ -209,6 +228,9 @@ class CharacterSerializer(
         return value
 
     def validate_allowed_origins(self, value):
+        return dedupe(value)
+
+    def validate_session_overrides(self, value):
         return dedupe(value)
 
     def validate_handoff_targets(self, value):

@@ -5,15 +5,15 @@ Each public endpoint reads its own *projection* of an active character (the appe
 its merged appearance; session start: its prompt and greeting) and every projection also
 carries the allowed origins, which gate them all. Per slug there are:
 - one *token*, shared by every projection, replaced by a fresh random value every time the
-  character changes (after the change commits);
+  character changes (after the change commits: characters/changes.py, cache_tokens.py, which
+  also retries a replacement Redis missed until it is back);
 - one *entry* per projection: (token it was built under, allowed origins, value).
 
 An entry counts only while its token is still the current one. A reader takes the token
 *before* reading the database, so if a change commits while it is building the entry, the
 token it labels the entry with is already outdated and the stale entry is never served; a
 plain delete-on-commit could be undone by such a reader writing old data back after the delete.
-Random tokens (not counters) stay safe when the cache evicts a token key. An invalidation
-that cannot reach the cache is retried in the background until it does (`invalidate`).
+Random tokens (not counters) stay safe when the cache evicts a token key.
 
 `keys(slug)` lets a caller fetch the two keys in a round trip it makes anyway (the throttle's,
 oshara/http/throttling.py) and hand them to `lookup(slug, found)`.
@@ -22,30 +22,21 @@ oshara/http/throttling.py) and hand them to `lookup(slug, found)`.
 import hashlib
 import json
 import logging
-import threading
-import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import caches
-from django_redis.cache import RedisCache
 
+from characters.cache_tokens import UNKNOWN_SLUG_SECONDS
+from characters.cache_tokens import widget_cache as get_cache
+from characters.cache_tokens import widget_token_key as token_key
+from characters.cache_tokens import widget_token_seconds as token_seconds
 from characters.selectors import public_characters
 from characters.widget import defaults as appearance
 from characters.widget.origins import allowed_origin_set
 
 logger = logging.getLogger(__name__)
 
-UNKNOWN_SLUG_SECONDS = 300
 UNAVAILABLE = "Cache unavailable; serving the %s of %r from the database."
-
-
-def token_key(slug):
-    return f"widget:{slug}:token"
-
-
-def get_cache():
-    return caches["default"]
 
 
 class PublicProjection:
@@ -100,8 +91,8 @@ class PublicProjection:
         return result(entry)
 
     def build_entry(self, slug, token):
-        # An inactive character is cached as unknown: the widget sees the same 404. Its signal
-        # invalidates the entry when it is switched back on.
+        # An inactive character is cached as unknown: the widget sees the same 404. Switching
+        # it back on is a change, which replaces the token (characters/changes.py).
         fields = {"allowed_origins", *self.fields}
         character = public_characters().only(*fields).filter(slug=slug).first()
         if character is None:
@@ -130,75 +121,3 @@ APPEARANCE = PublicProjection(
         appearance.DEFAULT_FORM_FIELD,
     ],
 )
-
-
-def token_seconds():
-    """Tokens outlive their entries (so an entry is not rebuilt early) but do expire: an
-    unknown slug leaves nothing behind. A token that expired is replaced by a new random one,
-    which no stored entry carries, so expiry never serves a stale entry."""
-    return 2 * max(settings.WIDGET_APPEARANCE_CACHE_SECONDS, UNKNOWN_SLUG_SECONDS)
-
-
-def invalidate(slug):
-    """Make the next read of every projection rebuild from the database. Call it after the
-    change has committed.
-
-    A cache that cannot be written now (Redis unreachable) would keep serving the old entry
-    once it is back, under the old token; so the slug is remembered in this process and the
-    token is replaced as soon as the cache answers again (`RETRY_SECONDS`)."""
-    try:
-        replace_token(slug)
-    except Exception:
-        logger.warning("Cache unavailable; the widget entry of %r is invalidated later.", slug)
-        PENDING.add(slug)
-
-
-def replace_token(slug):
-    cache = get_cache()
-    # django-redis's IGNORE_EXCEPTIONS would report a lost write as done; its client raises.
-    writer = cache.client if isinstance(cache, RedisCache) else cache
-    writer.set(token_key(slug), uuid.uuid4().hex, timeout=token_seconds())
-
-
-RETRY_SECONDS = 0.5
-
-
-class PendingInvalidations:
-    """The slugs whose invalidation did not reach the cache, retried by one daemon thread
-    that runs only while there are some. No SQL, and nothing on the read path: readers never
-    look here, the fresh token is what makes them rebuild."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.slugs = {}  # slug -> how many failures, so a failure during a retry is kept
-        self.thread = None
-
-    def add(self, slug):
-        with self.lock:
-            self.slugs[slug] = self.slugs.get(slug, 0) + 1
-            if self.thread is None:
-                self.thread = threading.Thread(
-                    target=self.retry, name="widget-cache-invalidation", daemon=True
-                )
-                self.thread.start()
-
-    def retry(self):
-        while True:
-            time.sleep(RETRY_SECONDS)
-            with self.lock:
-                pending = dict(self.slugs)
-            for slug, failures in pending.items():
-                try:
-                    replace_token(slug)
-                except Exception:
-                    break  # still unreachable: try them all again later
-                with self.lock:
-                    if self.slugs.get(slug) == failures:
-                        del self.slugs[slug]
-            with self.lock:
-                if not self.slugs:
-                    self.thread = None
-                    return
-
-
-PENDING = PendingInvalidations()

@@ -18,7 +18,8 @@ def embed_existing_chunks(apps, schema_editor):
         return
 
     def bump(ids):
-        Character.objects.filter(pk__in=ids).update(revision=uuid.uuid4())
+        # The base manager: the default one refuses bulk updates (characters/changes.py).
+        Character._base_manager.filter(pk__in=ids).update(revision=uuid.uuid4())
 
     embed_chunks(DocumentChunk, bump)
 

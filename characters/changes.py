@@ -1,0 +1,42 @@
+"""The one change path: what follows every change to a character, in one place.
+
+Every write of a character ends here, whoever makes it: Character.save() calls
+record_change() (the API's create, PUT and PATCH in JSON or multipart, the admin, duplication,
+a bulk update through services.update_characters(), a save in a shell), and so does the
+delete signal (characters/signals.py), since Django's deletion collector is the one place
+every delete passes, those cascaded from a deleted owner included. A bulk `QuerySet.update()`
+of characters is refused (CharacterQuerySet): it would pass by. An owner deactivated or
+reactivated changes what the public meets of all its characters: record_owner_activity_change().
+
+What follows a change:
+- in its transaction, the row's new `revision` (Character.save()): the version the API's read
+  cache and ETags name (characters/api/versions.py);
+- once it commits, each effect on its own, so a cache outage is logged and never fails a
+  change that is already saved:
+  - the widget cache is cleared: the token of the slug the row was read with and of its
+    slug now is replaced (cache_tokens.replace_widget_tokens; read in characters/widget/cache.py);
+  - the list positions of its old and new owner are cleared
+    (cache_tokens.replace_positions_token; read in characters/api/positions.py).
+"""
+
+from functools import partial
+
+from django.db import transaction
+
+from characters import cache_tokens
+
+
+def record_change(character):
+    """Register what follows a change of `character` (saved or deleted) in this transaction."""
+    loaded = character.loaded_values
+    slugs = {loaded.get("slug"), character.slug} - {None}
+    transaction.on_commit(partial(cache_tokens.replace_widget_tokens, *slugs), robust=True)
+    for owner_id in {loaded.get("owner_id"), character.owner_id} - {None}:
+        transaction.on_commit(partial(cache_tokens.replace_positions_token, owner_id), robust=True)
+    character.remember_loaded_values()
+
+
+def record_owner_activity_change(slugs):
+    """The owner of the characters `slugs` was deactivated or reactivated: every public path
+    serves them, or stops, once that commits (characters/signals.py follows the user)."""
+    transaction.on_commit(partial(cache_tokens.replace_widget_tokens, *slugs), robust=True)
