@@ -21,6 +21,15 @@ USAGE_FIELDS = (
     "stt_audio_seconds",
     "tts_characters",
 )
+# What ran and the recording, as the worker reports them (replaced by each report).
+REPORTED_FIELDS = (
+    "llm_model",
+    "llm_provider",
+    "stt_provider",
+    "tts_provider",
+    "recording_status",
+    "recording_url",
+)
 # A 429 cannot know when a running call will report; this bounds how long a client waits.
 MAX_RETRY_AFTER_SECONDS = 60
 
@@ -35,7 +44,7 @@ class SessionLimitReached(Exception):
         self.limit, self.retry_after = limit, retry_after
 
 
-def start_session(character, *, overrides, origin_url):
+def start_session(character, *, overrides, origin_url, started_by=None):
     """Record a new session of `character` (a StartableCharacter), unless its owner is at
     MAX_CONCURRENT_SESSIONS.
 
@@ -48,6 +57,7 @@ def start_session(character, *, overrides, origin_url):
     for each other instead of failing.
     """
     session = new_session(character, overrides, origin_url)
+    session.started_by_id = started_by
     limit = settings.MAX_CONCURRENT_SESSIONS
     try:
         if limit <= 0:
@@ -104,15 +114,20 @@ def new_session(character, overrides, origin_url):
     )
 
 
-def record_report(session, *, usage, transcript):
-    """End the session with the worker's usage and transcript; a later report replaces them."""
+def record_report(session, *, usage, transcript, reported=None):
+    """End the session with the worker's usage, transcript and what ran (`reported`, keyed
+    by REPORTED_FIELDS); a later report replaces them all."""
     now = timezone.now()
     session.ended_at = session.ended_at or now
     session.reported_at = now
     for field in USAGE_FIELDS:
         setattr(session, field, usage.get(field, 0))
+    for field in REPORTED_FIELDS:
+        setattr(session, field, (reported or {}).get(field, ""))
     session.transcript = transcript
-    session.save(update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS])
+    session.save(
+        update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
+    )
     return session
 
 

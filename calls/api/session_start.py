@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin, has_owner_credentials
-from calls.selectors import startable_character, startable_keys
+from calls.selectors import named_slug, startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
 from characters.validators import SESSION_OVERRIDE_KEYS
 from oshara.schema import error_response
@@ -95,7 +95,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         if character is None:
             raise NotFound(UNKNOWN)
         origin = request.headers.get("Origin")
-        self.check_caller(request, character)
+        started_by = self.check_caller(request, character)
         check_overrides(request, character, overrides)
         if missing := livekit.missing_settings():
             return Response(
@@ -107,6 +107,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 character,
                 overrides=overrides,
                 origin_url=overrides.get("origin_url") or origin or "",
+                started_by=started_by,
             )
         except services.CharacterGone:
             raise NotFound(UNKNOWN) from None
@@ -140,5 +141,11 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         # The character's cache entry comes with the counter's round trip (a malformed body
         # is its 400 here, before anything is counted).
         self.throttle = SessionStartIPThrottle()
-        self.throttle.read_keys = startable_keys(self.request.data)
+        self.slug = named_slug(self.request.data)
+        self.throttle.read_keys = startable_keys(self.slug)
         return [self.throttle]
+
+    def named_character_origins(self):
+        slug = getattr(self, "slug", None)
+        character = startable_character(slug, self.throttle.found) if slug else None
+        return character.allowed_origins if character else None

@@ -84,6 +84,8 @@ class RuntimeView(WorkerView):
 @extend_schema(
     tags=["worker"],
     summary="Report a session's usage and transcript (ends it; a second report replaces it)",
+    description="The usage numbers come at the top level or under `usage` (both at once is "
+    "a 400); `llm_model`, the providers and the recording fields show in the history.",
     request=ReportSerializer,
     responses={
         200: inline_serializer(
@@ -101,6 +103,9 @@ class ReportView(WorkerView):
         if data.get("character_slug", session.character_slug) != session.character_slug:
             raise ValidationError({"character_slug": ["This is not the session's character."]})
         services.record_report(
-            session, usage=data.get("usage", {}), transcript=data.get("transcript", [])
+            session,
+            usage=data.get("usage", {}),
+            transcript=data.get("transcript", []),
+            reported={field: data[field] for field in services.REPORTED_FIELDS if field in data},
         )
         return Response({"session_id": session.id, "ended_at": session.ended_at})
