@@ -14,7 +14,7 @@ import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -39,7 +39,10 @@ def worker_status():
     database backend has workers to watch; any other runs tasks where it is told to."""
     if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
         return "ok"
-    alive = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - lease()).exists()
+    try:
+        alive = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - lease()).exists()
+    except DatabaseError:  # not migrated yet (the health check runs before): no worker ran
+        return "stale"
     return "ok" if alive else "stale"
 
 
