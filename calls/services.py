@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calls.models import CallSession, FormResponse, RuntimeFetch
+from knowledge import session_keys
 
 USAGE_FIELDS = (
     "session_duration_seconds",
@@ -36,6 +37,16 @@ MAX_RETRY_AFTER_SECONDS = 60
 
 class CharacterGone(Exception):
     """The character (or its owner) was deleted between its lookup and the session's insert."""
+
+
+class SessionOver(Exception):
+    """The session was reported (or its token expired): its runtime is not handed out."""
+
+
+class FetchLimitReached(Exception):
+    def __init__(self, limit):
+        super().__init__(f"This session's runtime was already fetched {limit} times.")
+        self.limit = limit
 
 
 class SessionLimitReached(Exception):
@@ -128,13 +139,32 @@ def record_report(session, *, usage, transcript, reported=None):
     session.save(
         update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
     )
+    session_keys.close_key(session.pk, session.ended_at)
     return session
 
 
 def record_runtime_fetch(session, *, client_address, user_agent):
-    return RuntimeFetch.objects.create(
-        session=session, client_address=client_address or None, user_agent=user_agent[:300]
-    )
+    """Record one fetch of the session's runtime (its secrets) and open its search key.
+
+    The session's row is locked first, so a concurrent report or fetch waits: SessionOver
+    once it is reported or expired, FetchLimitReached past RUNTIME_FETCH_LIMIT (0: none).
+    Nothing is recorded when refused.
+    """
+    with transaction.atomic():
+        locked = CallSession.objects.select_for_update().only("ended_at", "expires_at")
+        current = locked.filter(pk=session.pk).first()
+        if current is None or not current.is_running:
+            raise SessionOver
+        limit = settings.RUNTIME_FETCH_LIMIT
+        if limit > 0 and RuntimeFetch.objects.filter(session_id=session.pk).count() >= limit:
+            raise FetchLimitReached(limit)
+        # Until the report closes it, the key works up to an hour after the token expires.
+        session_keys.open_key(
+            session.pk, session.character_id, current.expires_at + session_keys.AFTER_REPORT
+        )
+        return RuntimeFetch.objects.create(
+            session=session, client_address=client_address, user_agent=user_agent[:300]
+        )
 
 
 def record_form_response(character, session, form, values, *, origin):

@@ -27,6 +27,16 @@ class Document(models.Model):
         PROCESSED = "PROCESSED", "Processed"
         FAILED = "FAILED", "Failed"
 
+    class Stage(models.TextChoices):
+        """Where processing is (knowledge/progress.py); a FAILED document keeps the stage it
+        failed in."""
+
+        QUEUED = "queued", "Queued"
+        EXTRACTING = "extracting", "Extracting text"
+        CHUNKING = "chunking", "Chunking"
+        EMBEDDING = "embedding", "Embedding"
+        DONE = "done", "Done"
+
     character = models.ForeignKey(
         "characters.Character", on_delete=models.CASCADE, related_name="documents"
     )
@@ -35,6 +45,13 @@ class Document(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     chunk_count = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True, default="")
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED)
+    # Counts of the current run; a total is null until it is known.
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,3 +112,25 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SessionSearchKey(models.Model):
+    """What a call session's search key may search, and until when (knowledge/session_keys.py).
+
+    The key itself is never stored: it is the session id signed with SECRET_KEY. Written by
+    the calls app (knowledge knows sessions only by their id).
+    """
+
+    session_id = models.CharField(primary_key=True, max_length=40)
+    character = models.ForeignKey(
+        "characters.Character", on_delete=models.CASCADE, related_name="session_search_keys"
+    )
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.session_id
+
+    @property
+    def throttle_ident(self):
+        """The API rate throttle counts each session's searches apart."""
+        return f"kb-session-{self.session_id}"

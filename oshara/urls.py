@@ -9,6 +9,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.login_limits import throttled_admin_login
 from oshara import views
 
+# The admin's "View site" link: this service's site is its API, so its docs.
+admin.site.site_url = "/api/docs/"
+# The lists are wide (a character has nine columns): the page's width goes to them, not to a
+# second copy of the index's app list (the breadcrumbs and the index lead there).
+admin.site.enable_nav_sidebar = False
+
 urlpatterns = [
     # Before admin.site.urls: the admin's login page under the API login's throttles.
     path("admin/login/", throttled_admin_login, name="admin-login"),

@@ -49,3 +49,18 @@ class HangingEmbedder:
 
     def embed(self, texts):
         threading.Event().wait()
+
+
+class ProgressRecordingEmbedder(LetterEmbedder):
+    """Letter frequencies, noting each time it is called what the document's progress shows
+    (tests/test_admin_documents.py): the stored counts, as another process would read them."""
+
+    name = "letters/26"
+    seen = []
+
+    def embed(self, texts):
+        from knowledge.models import Document
+
+        document = Document.objects.get()
+        self.seen.append((document.stage, document.chunks_done, document.chunks_total))
+        return super().embed(texts)

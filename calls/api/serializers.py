@@ -242,7 +242,8 @@ class RuntimeSerializer(serializers.Serializer):
     )
     kb_query_api_key = serializers.CharField(
         help_text="Sent as X-API-Key to kb_query_url: the character's decrypted "
-        "kb_query_api_key, or the KB_QUERY_API_KEY setting for this service's endpoint."
+        "kb_query_api_key, or for this service's endpoint the session's search key (`kbs_…`: "
+        "this session's character only, `slug` optional, until an hour after the report)."
     )
     handoff_targets = serializers.ListField(child=serializers.DictField())
     forms = serializers.ListField(child=serializers.DictField())

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("knowledge", "0005_documents_in_private_storage"),
+        ("knowledge", "0007_document_progress"),
     ]
 
     operations = [
