@@ -14,7 +14,7 @@ import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -106,12 +106,20 @@ class Heartbeat(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
-        while True:
-            close_old_connections()  # its own connection, kept as the requests' are
-            try:
-                beat(self.worker_id)
-                reclaim_abandoned_tasks()
-            except Exception:  # a database blip must not end the heartbeat for good
-                logger.exception("Worker heartbeat failed; retrying")
-            if self.stopped.wait(settings.TASK_WORKER_LEASE_SECONDS / 4):
-                return
+        try:
+            while True:
+                close_old_connections()  # its own connection, kept as the requests' are
+                try:
+                    beat(self.worker_id)
+                    reclaim_abandoned_tasks()
+                except Exception:  # a database blip must not end the heartbeat for good
+                    logger.exception("Worker heartbeat failed; retrying")
+                if self.stopped.wait(settings.TASK_WORKER_LEASE_SECONDS / 4):
+                    return
+        finally:
+            connections.close_all()
+
+    def stop(self):
+        """End the beats once the worker returns (`--batch`, `--max-tasks`, a test's call)."""
+        self.stopped.set()
+        self.join()

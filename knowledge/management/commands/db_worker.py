@@ -15,6 +15,11 @@ class Command(db_worker.Command):
 
     def handle(self, *args, reload, batch, worker_id, **options):
         # With --reload this process only restarts a child that runs the tasks (and beats).
-        if not reload or batch or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
-            Heartbeat(worker_id).start()
-        super().handle(*args, reload=reload, batch=batch, worker_id=worker_id, **options)
+        if reload and not batch and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            return super().handle(*args, reload=reload, batch=batch, worker_id=worker_id, **options)
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.start()
+        try:
+            super().handle(*args, reload=reload, batch=batch, worker_id=worker_id, **options)
+        finally:
+            heartbeat.stop()
