@@ -10,7 +10,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_personal_organizations"),
         ("calls", "0004_platform_history_fields"),
-        ("characters", "0013_character_organization_required"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

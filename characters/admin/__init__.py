@@ -49,7 +49,6 @@ class CharacterAdmin(admin.ModelAdmin):
     list_display = [
         "slug",
         "name",
-        "organization",
         "owner",
         "character_type",
         "language",
@@ -58,7 +57,7 @@ class CharacterAdmin(admin.ModelAdmin):
         "has_key",
         "updated_at",
     ]
-    list_select_related = ["owner", "organization"]
+    list_select_related = ["owner"]
     search_fields = ["slug", "name", "owner__email", "organization__slug"]
     list_filter = [
         "is_active",

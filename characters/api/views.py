@@ -1,5 +1,6 @@
 """The /api/ai-characters/ endpoints."""
 
+from collections.abc import Mapping
 from functools import partial
 
 from django.db import IntegrityError, transaction
@@ -41,6 +42,8 @@ def changes_session_overrides(request, character):
     """Whether the write would leave another `session_overrides` than the character has: a
     PUT that omits it resets it to the default."""
     data = request.data
+    if not isinstance(data, Mapping):
+        return False  # not an object: the serializer's 400
     if "session_overrides" not in data:
         if request.method != "PUT":
             return False
