@@ -107,11 +107,13 @@ def test_positions_read_before_a_committed_change_are_never_used(
     from django.core.cache import cache
 
     assert_pages_match(long_list)
-    token_seen_by_reader = cache.get(positions.token_key(user.pk))
-    stale = (token_seen_by_reader, COUNT, positions.build(user.pk, None))
+    organization = user.default_organization_id  # the list positions are per organization
+    token_seen_by_reader = cache.get(positions.token_key(organization))
+    assert token_seen_by_reader is not None
+    stale = (token_seen_by_reader, COUNT, positions.build(organization, None))
     with django_capture_on_commit_callbacks(execute=True):
         make_character(user, slug="newest")
-    cache.set(positions.entry_key(user.pk, None), stale)  # the late write
+    cache.set(positions.entry_key(organization, None), stale)  # the late write
     response = long_list.get(f"{URL}?limit=2&offset=3")
     assert response["X-Total-Count"] == str(COUNT + 1)
     assert [item["slug"] for item in response.json()] == every_slug(long_list)[3:5]

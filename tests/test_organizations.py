@@ -322,3 +322,30 @@ def test_a_members_credentials_admit_a_session_start_without_origin(
     outsider = client_for(make_user("outsider@example.com"))
     response = outsider.post("/api/agents/agent-session/", {"agent": "acme-bot"}, format="json")
     assert response.status_code == 403
+
+
+def test_paged_lists_follow_a_changed_default_organization(
+    settings, monkeypatch, auth_client, user, acme, make_character
+):
+    """The list positions are per organization; a reader's organization is learnt from the
+    rows and checked by every later statement, so a new default shows at once."""
+    from characters.api import positions
+    from tests.helpers import use_redis_cache
+
+    use_redis_cache(settings)
+    monkeypatch.setattr(positions, "LONG_LIST", 2)
+    monkeypatch.setattr(positions, "STEP", 2)
+    for index in range(3):
+        make_character(user, slug=f"mine-{index}")
+        make_character(user, slug=f"team-{index}", organization=acme)
+
+    def page():
+        response = auth_client.get(f"{CHARACTERS}?limit=2&offset=1")
+        assert response.status_code == 200 and response["X-Total-Count"] == "3"
+        return [item["slug"] for item in response.json()]
+
+    assert page() == ["mine-1", "mine-0"]
+    assert page() == ["mine-1", "mine-0"]  # from the positions now
+    auth_client.patch("/api/auth/me/", {"default_organization": "acme"}, format="json")
+    assert page() == ["team-1", "team-0"]
+    assert page() == ["team-1", "team-0"]

@@ -95,36 +95,41 @@ def cacheable_scope(request):
     return versions.NAMED, {versions.USER: user_id, versions.ORGANIZATION_SLUG: slug}
 
 
-# (user id, X-Organization slug or None) -> the organization it resolved to last: what the
-# list positions' cache key names. A guess the statement checks (versions.OtherOrganization):
-# the membership, a changed default, are decided by the statement itself.
+# (user id, X-Organization slug or None) -> the organization its statement's rows belonged to
+# last: what the list positions' cache key names. Learnt from the rows, never looked up (no
+# query), and only a guess the next statements check (versions.OtherOrganization): the
+# membership, a changed default, are decided by the statement itself.
 acting_organization_ids = {}
 ACTING_ORGANIZATION_IDS_MAX = 10_000
 
 
-def organization_guess(request, scope, values):
-    """The acting organization's id for a paged list's positions, without a query once
-    known in this process."""
-    if scope == versions.KNOWN:
-        return values[versions.ORGANIZATION]
-    known = (values[versions.USER], values.get(versions.ORGANIZATION_SLUG))
-    if known not in acting_organization_ids:
-        if len(acting_organization_ids) >= ACTING_ORGANIZATION_IDS_MAX:
-            acting_organization_ids.clear()
-        acting_organization_ids[known] = acting_organization(request).organization_id
-    return acting_organization_ids[known]
+def paged_keys(cacheable, character_type, limit, offset):
+    """A paged list's keys and total: through the organization's list positions once its id
+    is known in this process, else by the plain statement, whose rows tell it (a long list
+    then builds its positions at once, for the next pages)."""
+    scope, values = cacheable
+    reader = None if scope == versions.KNOWN else reader_of(values)
+    organization_id = (
+        values[versions.ORGANIZATION] if reader is None else acting_organization_ids.get(reader)
+    )
+    if organization_id is not None:
+        try:
+            return positions.find_page(*cacheable, organization_id, character_type, limit, offset)
+        except versions.OtherOrganization:
+            acting_organization_ids.pop(reader, None)
+    keys, total = versions.find_page(*cacheable, character_type, limit, offset)
+    if keys.organization_id is None:
+        return keys, total
+    if len(acting_organization_ids) >= ACTING_ORGANIZATION_IDS_MAX:
+        acting_organization_ids.clear()
+    acting_organization_ids[reader] = keys.organization_id
+    if total is not None and total >= positions.LONG_LIST:
+        return paged_keys(cacheable, character_type, limit, offset)
+    return keys, total
 
 
-def paged_keys(request, cacheable, character_type, limit, offset):
-    organization_id = organization_guess(request, *cacheable)
-    try:
-        return positions.find_page(*cacheable, organization_id, character_type, limit, offset)
-    except versions.OtherOrganization:
-        values = cacheable[1]
-        acting_organization_ids.pop(
-            (values[versions.USER], values.get(versions.ORGANIZATION_SLUG)), None
-        )
-        return versions.find_page(*cacheable, character_type, limit, offset)
+def reader_of(values):
+    return values[versions.USER], values.get(versions.ORGANIZATION_SLUG)
 
 
 def site_of(request):
@@ -189,7 +194,7 @@ def list_page(view, request, build):
     if limit is None:
         keys, total = versions.find_page(*cacheable, character_type, limit, offset)
     else:
-        keys, total = paged_keys(request, cacheable, character_type, limit, offset)
+        keys, total = paged_keys(cacheable, character_type, limit, offset)
     view.proven_organization_id = getattr(keys, "organization_id", None)
     bodies = page_bodies(view, request, keys) if keys else None
     if bodies is None:  # empty, or a character went away meanwhile
