@@ -13,6 +13,9 @@ from characters.schemas.appearance import validate_widget_appearance
 from characters.schemas.tool_fields import McpServersField, ToolsField
 from characters.uploads import AudioFileField, ImageFileField
 
+# Defined beside, registered with the app's models here.
+from characters.version_models import CharacterVersion  # noqa: F401
+
 
 class CharacterType(models.TextChoices):
     PODCAST_HOST = "PODCAST_HOST", "Podcast host"
@@ -132,6 +135,8 @@ class Character(models.Model):
     # (same transaction) every change to its handoff links, targets or documents. The read
     # cache keys on it (characters/revisions.py, characters/api/read_cache.py).
     revision = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The number of its newest version (characters/history.py); 0 before the first.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CharacterQuerySet.as_manager()
 

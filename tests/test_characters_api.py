@@ -36,6 +36,7 @@ RESPONSE_FIELDS = {
     "tools",
     "mcp_servers",
     "documents",
+    "version",
     "created_at",
     "updated_at",
 }

@@ -197,10 +197,11 @@ class CharacterSerializer(
             "has_kb_query_api_key",
             "is_active",
             # Here the fields other apps contribute (get_fields): `documents`.
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
         extra_kwargs = {"image": {"allow_null": True}}
 
     def get_fields(self):
@@ -253,13 +254,19 @@ class CharacterSerializer(
 
     def create(self, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", [])
-        return services.character_create(handoff_targets=targets, **validated_data)
+        return services.character_create(
+            handoff_targets=targets, change=self.context["change"], **validated_data
+        )
 
     def update(self, instance, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", None)
         reset = () if self.partial else list(self.writable_sources())
         return services.character_update(
-            instance, validated_data, handoff_targets=targets, reset=reset
+            instance,
+            validated_data,
+            handoff_targets=targets,
+            reset=reset,
+            change=self.context["change"],
         )
 
     def writable_sources(self):

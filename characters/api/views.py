@@ -11,9 +11,11 @@ from rest_framework.exceptions import ValidationError
 from characters import services
 from characters.api import read_cache, versions
 from characters.api.authentication import authenticators_for, owner_filter, verify
+from characters.api.authorship import NOTE_PARAMETER, change_of
 from characters.api.concurrency import integrity_error, one_transaction_per_write
 from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer
+from characters.history import SYSTEM
 from characters.models import CharacterType, IdempotencyKey
 from characters.selectors import characters_for_reading
 from characters.validators import SLUG_PATTERN
@@ -41,14 +43,17 @@ LIST_PARAMETERS = [
         parameters=LIST_PARAMETERS,
         responses={200: CharacterSerializer(many=True), 400: error_response(400)},
     ),
-    create=extend_schema(summary="Create a character"),
+    create=extend_schema(summary="Create a character", parameters=[NOTE_PARAMETER]),
     retrieve=extend_schema(summary="Retrieve a character"),
     update=extend_schema(
         summary="Replace a character",
         description="Omitted fields return to their defaults, except `llm_api_key` and the "
         "uploaded files, which stay unless sent (`null` clears them). The slug cannot change.",
+        parameters=[NOTE_PARAMETER],
     ),
-    partial_update=extend_schema(summary="Update some fields of a character"),
+    partial_update=extend_schema(
+        summary="Update some fields of a character", parameters=[NOTE_PARAMETER]
+    ),
     destroy=extend_schema(summary="Delete a character"),
 )
 @extend_schema(tags=["characters"])
@@ -66,6 +71,8 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     conditional_requests = True
     # The version of the character a write leaves, sent as the response's ETag.
     etag = None
+    # Who makes this request's change, and why (X-Change-Note): set before any write.
+    change = SYSTEM
 
     @classmethod
     def as_view(cls, *args, **kwargs):
@@ -77,6 +84,14 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             return authenticators
         # Reads check the token's user in their own query (authentication.py).
         return authenticators_for(self.request, authenticators)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH"):
+            self.change = change_of(request)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "change": self.change}
 
     def get_queryset(self):
         # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
