@@ -13,7 +13,7 @@ stored apart, in one encrypted column (version_models.py); every output masks th
 import copy
 from dataclasses import dataclass
 
-from characters.models import WRITE_ONLY_KEYS, CharacterVersion
+from characters.models import WRITE_ONLY_KEYS, Character, CharacterVersion
 from characters.schemas import masking
 from characters.version_models import AuthorType, Source
 
@@ -99,15 +99,19 @@ def masked(document):
 
 
 def differences(before, after, path=()):
-    """(path, before, after) for each leaf that differs: objects by key, lists of the same
-    length by index, anything else as a whole. A path is a tuple of keys and indexes."""
+    """(path, before, after) for each leaf that differs: objects by key (an absent one as
+    empty), lists of the same length by index, anything else as a whole. A path is a tuple
+    of keys and indexes."""
+    if isinstance(before, dict) and after is None or before is None and isinstance(after, dict):
+        # An object added or removed: each of its leaves, as the paths a client sets.
+        before, after = before or {}, after or {}
     if isinstance(before, dict) and isinstance(after, dict):
         for key in dict.fromkeys([*before, *after]):
             yield from differences(before.get(key), after.get(key), (*path, key))
     elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         for index, (old, new) in enumerate(zip(before, after, strict=True)):
             yield from differences(old, new, (*path, index))
-    elif type(before) is not type(after) or before != after:
+    elif before != after or isinstance(before, bool) != isinstance(after, bool):
         yield path, before, after
 
 
@@ -129,7 +133,11 @@ def value_at(document, path):
 
 
 def changed_paths(before, after):
-    return [path_text(path) for path, _, _ in differences(before or {}, after)]
+    """The paths that differ; from None (a new character): those that differ from a new
+    character's defaults."""
+    if before is None:
+        before = configuration(Character(), handoff_slugs=[])
+    return [path_text(path) for path, _, _ in differences(before, after)]
 
 
 def masked_changes(before, after):
