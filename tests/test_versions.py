@@ -87,9 +87,10 @@ def test_a_write_that_changes_nothing_records_nothing_and_keeps_the_etag(auth_cl
     assert same.status_code == 200
     assert same.json()["version"] == 1
     assert same["ETag"] == created["ETag"]
-    assert auth_client.put(detail("bot"), {"slug": "bot", "name": "Bot", "greeting": "Hi"})[
-        "ETag"
-    ] == created["ETag"]
+    assert (
+        auth_client.put(detail("bot"), {"slug": "bot", "name": "Bot", "greeting": "Hi"})["ETag"]
+        == created["ETag"]
+    )
     assert len(versions_of("bot")) == 1
     changed = auth_client.patch(detail("bot"), {"greeting": "Hello"})
     assert changed["ETag"] != created["ETag"]
@@ -112,9 +113,7 @@ def test_the_etag_follows_the_version(auth_client):
         ("a\x00b", "Null characters are not allowed."),
     ],
 )
-def test_a_bad_change_note_is_a_400_naming_the_header_and_saves_nothing(
-    auth_client, note, error
-):
+def test_a_bad_change_note_is_a_400_naming_the_header_and_saves_nothing(auth_client, note, error):
     auth_client.post(URL, {"slug": "bot", "name": "Bot"})
     response = auth_client.patch(detail("bot"), {"name": "New"}, headers={"X-Change-Note": note})
     assert response.status_code == 400
