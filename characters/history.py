@@ -102,7 +102,7 @@ def differences(before, after, path=()):
     """(path, before, after) for each leaf that differs: objects by key (an absent one as
     empty), lists of the same length by index, anything else as a whole. A path is a tuple
     of keys and indexes."""
-    if isinstance(before, dict) and after is None or before is None and isinstance(after, dict):
+    if {type(before), type(after)} == {dict, type(None)}:
         # An object added or removed: each of its leaves, as the paths a client sets.
         before, after = before or {}, after or {}
     if isinstance(before, dict) and isinstance(after, dict):
