@@ -13,6 +13,8 @@ stored apart, in one encrypted column (version_models.py); every output masks th
 import copy
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from characters.models import WRITE_ONLY_KEYS, Character, CharacterVersion
 from characters.schemas import masking
 from characters.version_models import AuthorType, Source
@@ -154,9 +156,9 @@ def masked_changes(before, after):
     ]
 
 
-def record(character, document, changed, change):
+def record(character, document, changed, change, *, published=False):
     """Store `document` as the character's version `character.version` (the caller holds
-    the row and has just saved it with that number)."""
+    the row and has just saved it with that number); `published`: live at once."""
     snapshot = {key: value for key, value in document.items() if key not in SECRET_FIELDS}
     return CharacterVersion.objects.create(
         character=character,
@@ -171,7 +173,14 @@ def record(character, document, changed, change):
         source=change.source,
         note=change.note,
         changed=changed,
+        published_at=timezone.now() if published else None,
     )
+
+
+def mark_published(character, number):
+    """Version `number` of `character` became live now."""
+    versions = CharacterVersion.objects.filter(character=character, number=number)
+    versions.update(published_at=timezone.now())
 
 
 def model_fields(document):

@@ -31,6 +31,11 @@ class BackgroundAudio(models.TextChoices):
     NATURE = "nature", "Nature"
 
 
+class Publishing(models.TextChoices):
+    AUTO = "auto", "Every new version is live at once"
+    MANUAL = "manual", "Only a published version is live"
+
+
 class LLMProvider(models.TextChoices):
     OPENAI = "openai", "OpenAI"
 
@@ -137,6 +142,9 @@ class Character(models.Model):
     revision = models.UUIDField(default=uuid.uuid4, editable=False)
     # The number of its newest version (characters/history.py); 0 before the first.
     version = models.PositiveIntegerField(default=0, editable=False)
+    # What the public paths serve: the newest version ("auto") or the published one.
+    publishing = models.CharField(max_length=8, choices=Publishing.choices, default=Publishing.AUTO)
+    published_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = CharacterQuerySet.as_manager()
 
@@ -193,6 +201,10 @@ class Character(models.Model):
         if name not in self.__dict__ and f"{name}_is_set" in self.__dict__:
             return self.__dict__[f"{name}_is_set"]
         return bool(getattr(self, name))
+
+    @property
+    def has_unpublished_changes(self):
+        return self.publishing == Publishing.MANUAL and self.published_version != self.version
 
     @property
     def has_llm_api_key(self):

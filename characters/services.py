@@ -17,7 +17,7 @@ from django.db import connections, transaction
 
 from characters import history
 from characters.history import SYSTEM
-from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
+from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget, Publishing
 from characters.signals import remove_unreferenced_files_on_commit
 from characters.version_models import Source
 
@@ -28,7 +28,8 @@ NOT_COPIED |= set(WRITE_ONLY_KEYS)
 
 
 # A client cannot round-trip these, so a replacing update keeps them unless they are sent.
-KEPT_ON_REPLACE = {"image", "voice_audio_file", *WRITE_ONLY_KEYS}
+# `publishing` too: a PUT that omits it must not make every draft live.
+KEPT_ON_REPLACE = {"image", "voice_audio_file", "publishing", *WRITE_ONLY_KEYS}
 
 
 def character_create(character=None, *, handoff_targets=(), change=SYSTEM, **fields):
@@ -39,10 +40,13 @@ def character_create(character=None, *, handoff_targets=(), change=SYSTEM, **fie
     slugs = [target.slug for target in handoff_targets]
     document = history.configuration(character, handoff_slugs=slugs)
     character.version = 1
+    live = character.publishing == Publishing.AUTO
+    character.published_version = 1 if live else None
     character.save(force_insert=True)
     set_handoff_targets(character, handoff_targets)
     history.with_stored_file_names(document, character)
-    history.record(character, document, history.changed_paths(None, document), change)
+    changed = history.changed_paths(None, document)
+    history.record(character, document, changed, change, published=live)
     return character
 
 
@@ -55,6 +59,8 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     `handoff_targets` None leaves the list as it is (a partial update that does not send it).
     """
     before = history.configuration(character)
+    # Not configuration, so in no version: who owns it, and what the public meets.
+    kept_apart = (character.owner_id, character.publishing)
     fields = dict(fields)
     if reset:
         defaults = {field.name: field for field in Character._meta.concrete_fields}
@@ -72,17 +78,38 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     slugs = None if handoff_targets is None else [target.slug for target in handoff_targets]
     after = history.configuration(character, handoff_slugs=slugs)
     changed = history.changed_paths(before, after)
-    if not changed and character.owner_id == character.loaded_values.get("owner_id"):
+    if not changed and (character.owner_id, character.publishing) == kept_apart:
         return character
     remove_unreferenced_files_on_commit(replaced)
+    live = character.publishing == Publishing.AUTO
     if changed:
         character.version += 1
+    newly_live = live and character.published_version != character.version
+    if newly_live:
+        character.published_version = character.version
     character.save()
     if handoff_targets is not None:
         set_handoff_targets(character, handoff_targets)
     if changed:
         history.with_stored_file_names(after, character)
-        history.record(character, after, changed, change)
+        history.record(character, after, changed, change, published=live)
+    elif newly_live:  # back to "auto": the newest version is live from now on
+        history.mark_published(character, character.version)
+    return character
+
+
+class AutoPublishing(Exception):
+    """A character whose every version is live at once has nothing to publish."""
+
+
+def publish(character, number):
+    """Make version `number` of the locked, "manual" `character` what the public meets (an
+    older one: a rollback). Records no version: the configuration does not change."""
+    if character.publishing == Publishing.AUTO:
+        raise AutoPublishing()
+    character.published_version = number
+    character.save(update_fields=["published_version"])
+    history.mark_published(character, number)
     return character
 
 

@@ -37,6 +37,9 @@ RESPONSE_FIELDS = {
     "mcp_servers",
     "documents",
     "version",
+    "publishing",
+    "published_version",
+    "has_unpublished_changes",
     "created_at",
     "updated_at",
 }

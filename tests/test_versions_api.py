@@ -53,7 +53,8 @@ def test_the_list_is_newest_first_with_its_metadata(auth_client, user, bot):
     }
     assert body[1]["note"] == "Warmer" and body[1]["changed"] == ["greeting"]
     assert body[1]["author"] == {"type": "user", "id": user.pk, "label": user.email}
-    assert body[1]["source"] == "api" and body[1]["published_at"] is None
+    # "auto" (the default): every version is live, and so published, at once.
+    assert body[1]["source"] == "api" and body[1]["published_at"] is not None
 
 
 def test_the_list_pages_like_the_character_list(auth_client, bot):

@@ -28,6 +28,7 @@ from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
+    StrictIntegerField,
     StrictSerializer,
 )
 
@@ -167,6 +168,10 @@ class CharacterSerializer(
     is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
+    has_unpublished_changes = serializers.BooleanField(
+        read_only=True,
+        help_text='Whether a "manual" character has versions newer than the published one.',
+    )
 
     class Meta:
         model = Character
@@ -196,12 +201,21 @@ class CharacterSerializer(
             "kb_query_api_key",
             "has_kb_query_api_key",
             "is_active",
+            "publishing",
             # Here the fields other apps contribute (get_fields): `documents`.
             "version",
+            "published_version",
+            "has_unpublished_changes",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["version", "created_at", "updated_at"]
+        read_only_fields = [
+            "version",
+            "published_version",
+            "has_unpublished_changes",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"image": {"allow_null": True}}
 
     def get_fields(self):
@@ -275,3 +289,15 @@ class CharacterSerializer(
             children = field._writable_fields if field.source == "*" else [field]
             for child in children:
                 yield child.source
+
+
+class PublishSerializer(StrictSerializer):
+    """POST /publish/: the version to make live (default: the newest)."""
+
+    version = StrictIntegerField(required=False, min_value=1)
+
+    def validate_version(self, value):
+        character = self.context["character"]
+        if not character.versions.filter(number=value).exists():
+            raise serializers.ValidationError(f"{character.slug} has no version {value}.")
+        return value

@@ -3,10 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from characters import history
 from characters.api.serializers import CharacterSerializer
 from characters.contributions import contributions
-from characters.models import Character, CharacterVersion, HandoffTarget
+from characters.models import CharacterVersion
+from characters.selectors import as_of_version
 from characters.version_models import AuthorType
 
 
@@ -49,7 +49,7 @@ class VersionDetailSerializer(VersionSerializer):
 
     @extend_schema_field(VersionCharacterSerializer)
     def get_character(self, version):
-        character = character_at(version, self.context["character"])
+        character = as_of_version(self.context["character"], version)
         return VersionCharacterSerializer(character, context=self.context).data
 
 
@@ -71,29 +71,3 @@ class DiffSerializer(serializers.Serializer):
             "to": serializers.IntegerField(),
             **super().get_fields(),
         }
-
-
-def character_at(version, live):
-    """An unsaved Character holding what `version` of `live` held, for the serializer: its
-    handoff targets named as their characters are named now (None for one deleted since)."""
-    document = history.version_configuration(version)
-    character = Character(
-        pk=live.pk,
-        owner_id=live.owner_id,
-        slug=document["slug"],
-        created_at=live.created_at,
-        updated_at=version.created_at,
-        version=version.number,
-        **history.model_fields(document),
-    )
-    slugs = document["handoff_targets"]
-    names = dict(
-        Character.objects.filter(owner_id=live.owner_id, slug__in=slugs).values_list("slug", "name")
-    )
-    character._prefetched_objects_cache = {
-        "handoff_links": [
-            HandoffTarget(position=position, target=Character(slug=slug, name=names.get(slug)))
-            for position, slug in enumerate(slugs)
-        ]
-    }
-    return character
