@@ -1,8 +1,14 @@
 """Every change records one immutable version: create, PUT, PATCH (JSON or multipart), the
 admin's save and duplicate, a restore; a write that changes nothing records none."""
 
+import json
+from io import StringIO
+
 import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from characters.models import Character, CharacterVersion
@@ -243,3 +249,66 @@ def test_versions_are_unique_per_character_and_number(auth_client):
             author_type="system",
             source="api",
         )
+
+
+def test_key_rotation_re_encrypts_the_versions_secrets(auth_client, settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FERNET_KEYS = [old]
+    auth_client.post(URL, {"slug": "bot", "name": "Bot", "llm_api_key": "sk-rotated-0123456789"})
+    settings.FERNET_KEYS = [new, old]
+    out = StringIO()
+    call_command("rotate_fernet_keys", stdout=out)
+    assert "characters.CharacterVersion.secrets: 1 of 1 stored value(s) re-encrypted." in (
+        out.getvalue()
+    )
+    settings.FERNET_KEYS = [new]
+    [version] = versions_of("bot")
+    _, raw_secrets = raw_version_columns(version)
+    assert "sk-rotated" in Fernet(new).decrypt(raw_secrets.encode()).decode()
+    assert version.secrets["llm_api_key"] == "sk-rotated-0123456789"
+
+
+def test_a_dump_of_the_versions_holds_no_secret(auth_client):
+    slug = full_character(auth_client)
+    out = StringIO()
+    call_command("dumpdata", "characters.characterversion", stdout=out)
+    dumped = out.getvalue()
+    assert json.loads(dumped)[0]["fields"]["secrets"] == ""
+    for secret in (CALL_LLM_KEY, CALL_TOOL_SECRET, CALL_MCP_SECRET):
+        assert secret not in dumped
+    assert versions_of(slug)[0].secrets["llm_api_key"] == CALL_LLM_KEY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_characters_a_live_version_1(django_user_model, auth_client):
+    before = [("characters", "0010_character_session_overrides")]
+    executor = MigrationExecutor(connection)
+    leaf = executor.loader.graph.leaf_nodes("characters")
+    executor.migrate(before)
+    try:
+        old_apps = executor.loader.project_state(before).apps
+        owner = django_user_model.objects.get(email="owner@example.com")
+        old_character = old_apps.get_model("characters", "Character")
+        target = old_character.objects.create(owner_id=owner.pk, slug="target", name="T")
+        old = old_character.objects.create(
+            owner_id=owner.pk, slug="old-bot", name="Old", llm_api_key="sk-old-0123456789"
+        )
+        old_apps.get_model("characters", "HandoffTarget").objects.create(
+            source=old, target=target, position=0
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(leaf)
+    character = Character.objects.get(slug="old-bot")
+    assert (character.version, character.published_version, character.publishing) == (
+        1,
+        1,
+        "auto",
+    )
+    [version] = versions_of("old-bot")
+    assert (version.source, version.author_type) == ("migration", "system")
+    assert version.published_at is not None
+    assert version.snapshot["handoff_targets"] == ["target"]
+    assert version.secrets["llm_api_key"] == "sk-old-0123456789"
+    listed = auth_client.get(f"{URL}old-bot/versions/").json()
+    assert [item["version"] for item in listed] == [1]
