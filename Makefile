@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist); 0 runs the suite in this process.
 TEST_PROCESSES ?= 2
 
-.PHONY: run worker test fuzz client schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
+.PHONY: run worker test fuzz client docs-check image-check schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ fuzz: $(VENV)/.installed-dev ## schemathesis over the whole API against a throwa
 
 client: $(VENV)/.installed-dev ## a generated Python SDK replays the reference (.ci/client)
 	bash .ci/client
+
+docs-check: $(VENV)/.installed ## run every shell example of README.md and docs/ (.ci/docs)
+	bash .ci/docs
+
+image-check: $(VENV)/.installed-dev ## the Docker image's files installed and checked without Docker (.ci/image)
+	bash .ci/image
 
 schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml

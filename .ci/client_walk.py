@@ -205,6 +205,16 @@ def run(base_url, schema):
         got = expect(call("support-bot", client=walk.client, body=body), 200)
         assert got.allowed_origins == origins and got.image == state["image"]
 
+    def clear_key_through_multipart():
+        # The multipart model offers no null for a secret (a part would carry the text
+        # "None"): an empty part clears it.
+        call = api_ai_characters_partial_update.sync_detailed
+        body = PatchedCharacterRequest(llm_api_key="sk-walk-0123456789")
+        assert expect(call("support-bot", client=walk.client, body=body), 200).has_llm_api_key
+        body = PatchedCharacterMultipartRequest(llm_api_key="")
+        got = expect(call("support-bot", client=walk.client, body=body), 200)
+        assert got.has_llm_api_key is False and got.image == state["image"]
+
     def round_trip():
         got = expect(
             api_ai_characters_retrieve.sync_detailed("support-bot", client=walk.client), 200
@@ -249,6 +259,7 @@ def run(base_url, schema):
         ("PUT", put),
         ("upload an image (multipart PATCH)", upload_image),
         ("multipart list as one part per item", multipart_lists),
+        ("clear the LLM key through the multipart model", clear_key_through_multipart),
         ("GET -> PUT round trip of a character with an image", round_trip),
         ("widget fetch by slug with an allowed Origin", widget_fetch),
         ("knowledge-base upload and poll by integer id", upload_document),

@@ -3,7 +3,10 @@ per e-mail address (the API's and the admin's login alike), failed API keys per 
 
 import hashlib
 
+from rest_framework.request import Request
+
 from accounts.emails import normalize_email
+from oshara.http.json_input import peek_data
 from oshara.http.throttling import PerAddressThrottle, SettingRateThrottle
 
 
@@ -16,7 +19,9 @@ class AuthIPRateThrottle(PerAddressThrottle):
 
 def email_of(request):
     """The address a log-in or sign-up names: `email` in the API, `username` in the admin."""
-    data = request.data if hasattr(request, "data") else request.POST
+    # peek_data: a refused body names no address, and the view still answers its 400 (not
+    # hasattr(request, "data"), which parses the body and raises the refusal here).
+    data = peek_data(request) if isinstance(request, Request) else request.POST
     if not hasattr(data, "get"):
         return None
     email = data.get("email", data.get("username"))

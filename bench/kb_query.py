@@ -45,6 +45,7 @@ def configure_environment(workdir):
         LOG_LEVEL="WARNING",
         KB_QUERY_API_KEY=WORKER_KEY,
         API_THROTTLE_RATE="100000/second",
+        KB_QUERY_KEY_THROTTLE_RATE="100000/second",
     )
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'kb-bench.sqlite3'}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "oshara.settings"

@@ -64,8 +64,10 @@ def system_prompt(index):
 
 def seed():
     """Replace any earlier bench data with one user and CHARACTER_COUNT characters."""
-    earlier = Character.objects.filter(slug__startswith=SLUG_PREFIX)
-    # Each run generates a new Fernet key: clear the old ciphertext before the delete loads rows.
+    earlier = Character._base_manager.filter(slug__startswith=SLUG_PREFIX)
+    # Each run generates a new Fernet key: clear the old ciphertext before the delete loads rows
+    # (in one UPDATE through the base manager: rows that no key decrypts cannot be loaded to
+    # take the change path, and nothing serves them).
     earlier.update(llm_api_key=None)
     earlier.delete()
     User.objects.filter(email=BENCH_EMAIL).delete()

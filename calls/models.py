@@ -18,6 +18,16 @@ def new_session_id():
     return SESSION_ID_PREFIX + secrets.token_hex(16)
 
 
+# The platform's clients read a session's `id` as an integer. Random rather than a counter
+# (which would tell anyone how many calls the service has had), and below 2**53 so that
+# JavaScript reads it exactly.
+MAX_SESSION_NUMBER = 2**53 - 1
+
+
+def new_session_number():
+    return 1 + secrets.randbelow(MAX_SESSION_NUMBER)
+
+
 class CallSessionQuerySet(models.QuerySet):
     def running(self, now=None):
         """Sessions that still count against the owner's limit: not ended, token not expired,
@@ -47,6 +57,18 @@ class CallSession(models.Model):
         related_name="call_sessions",
         db_index=False,
     )
+    # Who started it with their credentials (a site's backend); None for a visitor's widget.
+    # No index: deleting a user deletes their sessions through `owner` first.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # The integer `id` of the history (unique: GET /api/billing/sessions/{id}/ takes it too).
+    number = models.PositiveBigIntegerField(unique=True, default=new_session_number, editable=False)
     room_name = models.CharField(max_length=64)
     participant_identity = models.CharField(max_length=64)
     origin_url = models.CharField(max_length=2000, blank=True, default="")
@@ -68,6 +90,13 @@ class CallSession(models.Model):
     stt_audio_seconds = models.FloatField(default=0)
     tts_characters = models.PositiveBigIntegerField(default=0)
     transcript = models.JSONField(default=list, blank=True)
+    # What ran, and the recording, as the worker reports them ("" until it does).
+    llm_model = models.CharField(max_length=100, blank=True, default="")
+    llm_provider = models.CharField(max_length=50, blank=True, default="")
+    stt_provider = models.CharField(max_length=50, blank=True, default="")
+    tts_provider = models.CharField(max_length=50, blank=True, default="")
+    recording_status = models.CharField(max_length=32, blank=True, default="")
+    recording_url = models.CharField(max_length=2000, blank=True, default="")
 
     objects = CallSessionQuerySet.as_manager()
 

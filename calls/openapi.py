@@ -14,5 +14,6 @@ class WorkerKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": HEADER,
-            "description": "The voice worker's key: the AGENT_WORKER_KEY setting.",
+            "description": "The voice worker's key: one of AGENT_WORKER_KEYS (or the older "
+            "AGENT_WORKER_KEY).",
         }

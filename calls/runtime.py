@@ -4,7 +4,6 @@ This and the LiveKit token are the only places a stored secret leaves the servic
 of the body is one line of `build_runtime`, so a new character field is one line here.
 """
 
-from django.conf import settings
 from django.urls import reverse
 
 from calls.form_values import form_fields
@@ -12,6 +11,7 @@ from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
 from characters.selectors import published_of
 from characters.widget.defaults import merged_appearance
+from knowledge import session_keys
 
 FIELD_TYPES = {"number": "number", "checkbox": "boolean"}
 
@@ -22,7 +22,7 @@ def build_runtime(session, request):
     overrides = session.overrides
     appearance = merged_appearance(character.widget_appearance)
     servers = mcp_servers(character.mcp_servers, session.mcp_headers)
-    kb = kb_query(character, request)
+    kb = kb_query(character, session, request)
     return {
         "session_id": session.id,
         "character_slug": character.slug,
@@ -84,14 +84,14 @@ def mcp_servers(stored, session_headers):
     return servers
 
 
-def kb_query(character, request):
+def kb_query(character, session, request):
     """Where the character's `kb` tools search: its own URL and key, or (kb_query_url empty)
-    this service's query endpoint with the worker's KB_QUERY_API_KEY."""
+    this service's query endpoint with the session's search key (that character only)."""
     if character.kb_query_url:
         return {"url": character.kb_query_url, "api_key": character.kb_query_api_key or ""}
     return {
         "url": request.build_absolute_uri(reverse("knowledge-query")),
-        "api_key": settings.KB_QUERY_API_KEY,
+        "api_key": session_keys.key_for(session.id),
     }
 
 

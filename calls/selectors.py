@@ -3,6 +3,7 @@ responses."""
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Count, Sum
@@ -50,13 +51,16 @@ SESSION_START = PublicProjection(
 )
 
 
-def startable_keys(body):
-    """The cache keys of the character a session-start body names, to be read in a round
-    trip the request makes anyway (the throttle's); none for a body that names no slug."""
+def named_slug(body):
+    """The well-formed slug a session-start body names as `agent`, or None."""
     slug = body.get("agent") if isinstance(body, dict) else None
-    if isinstance(slug, str) and SLUG.fullmatch(slug):
-        return SESSION_START.keys(slug)
-    return ()
+    return slug if isinstance(slug, str) and SLUG.fullmatch(slug) else None
+
+
+def startable_keys(slug):
+    """The cache keys of the character `slug` names, to be read in a round trip the request
+    makes anyway (the throttle's); none without a slug."""
+    return SESSION_START.keys(slug) if slug else ()
 
 
 def startable_character(slug, found=None):
@@ -110,23 +114,72 @@ def sessions_visible_to(user):
     return sessions if user.is_staff else sessions.filter(owner=user)
 
 
+def tenant_id(owner_id):
+    """The platform's `tenant_id` of a session: its owner's id as a string (until
+    organizations exist; then the organization's slug)."""
+    return str(owner_id)
+
+
+def history_sessions(user, *, character_slug=None, tenant=None, version=None, start=None, end=None):
+    """The sessions `user` sees, filtered as the history's query asks. `start`/`end` are
+    inclusive bounds on the creation time. Any `tenant` but one of the owners the user sees
+    and any `version` (sessions record none yet) match nothing: a filter is never ignored."""
+    sessions = sessions_visible_to(user)
+    if character_slug is not None:
+        sessions = sessions.filter(character_slug=character_slug)
+    if tenant is not None:
+        owner = int(tenant) if tenant.isascii() and tenant.isdigit() else None
+        if owner is None or tenant_id(owner) != tenant:
+            return sessions.none()
+        sessions = sessions.filter(owner_id=owner)
+    if version is not None:
+        return sessions.none()
+    if start is not None:
+        sessions = sessions.filter(started_at__gte=start)
+    if end is not None:
+        sessions = sessions.filter(started_at__lte=end)
+    return sessions
+
+
+def session_by_id(user, session_id):
+    """One session `user` sees, by its `sess_…` id or its integer id, or None."""
+    sessions = sessions_visible_to(user)
+    if re.fullmatch(SESSION_ID_PATTERN, session_id):
+        return sessions.filter(pk=session_id).first()
+    if session_id.isascii() and session_id.isdigit() and len(session_id) <= 16:
+        return sessions.filter(number=int(session_id)).first()
+    return None
+
+
 def usage_totals(sessions):
-    """The count and the sum of every usage field, in one aggregate query."""
+    """`total_sessions` and `total_<field>` of every usage field, in one aggregate query, and
+    `total_estimated_cost_usd`."""
     totals = sessions.aggregate(
-        session_count=Count("pk"), **{field: Sum(field, default=0) for field in USAGE_FIELDS}
+        total_sessions=Count("pk"),
+        **{f"total_{field}": Sum(field, default=0) for field in USAGE_FIELDS},
     )
-    totals["estimated_cost_usd"] = estimated_cost(totals)
+    usage = {field: totals[f"total_{field}"] for field in USAGE_FIELDS}
+    totals["total_estimated_cost_usd"] = estimated_cost(usage)
     return totals
 
 
+MICRO_DOLLAR = Decimal("0.000001")
+# usage field -> (units per priced unit, price setting)
+PRICED_USAGE = {
+    "session_duration_seconds": (60, "per_session_minute"),
+    "llm_input_tokens": (1_000_000, "per_million_llm_input_tokens"),
+    "llm_output_tokens": (1_000_000, "per_million_llm_output_tokens"),
+    "stt_audio_seconds": (60, "per_stt_minute"),
+    "tts_characters": (1_000_000, "per_million_tts_characters"),
+}
+
+
 def estimated_cost(usage):
-    """US dollars at the configured unit prices (all 0 unless set), to the micro-dollar."""
+    """US dollars at the configured unit prices (all 0 unless set), as a decimal string to
+    the micro-dollar ("0.015236"): computed in decimal, so no float rounding shows."""
     prices = settings.USAGE_PRICES_USD
-    cost = (
-        usage["session_duration_seconds"] / 60 * prices["per_session_minute"]
-        + usage["llm_input_tokens"] / 1e6 * prices["per_million_llm_input_tokens"]
-        + usage["llm_output_tokens"] / 1e6 * prices["per_million_llm_output_tokens"]
-        + usage["stt_audio_seconds"] / 60 * prices["per_stt_minute"]
-        + usage["tts_characters"] / 1e6 * prices["per_million_tts_characters"]
+    cost = sum(
+        Decimal(str(usage[field])) / per * Decimal(str(prices[price]))
+        for field, (per, price) in PRICED_USAGE.items()
     )
-    return round(cost, 6)
+    return str(Decimal(cost).quantize(MICRO_DOLLAR, rounding=ROUND_HALF_UP))

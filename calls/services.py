@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calls.models import CallSession, FormResponse, RuntimeFetch
+from knowledge import session_keys
 
 USAGE_FIELDS = (
     "session_duration_seconds",
@@ -21,6 +22,15 @@ USAGE_FIELDS = (
     "stt_audio_seconds",
     "tts_characters",
 )
+# What ran and the recording, as the worker reports them (replaced by each report).
+REPORTED_FIELDS = (
+    "llm_model",
+    "llm_provider",
+    "stt_provider",
+    "tts_provider",
+    "recording_status",
+    "recording_url",
+)
 # A 429 cannot know when a running call will report; this bounds how long a client waits.
 MAX_RETRY_AFTER_SECONDS = 60
 
@@ -29,13 +39,23 @@ class CharacterGone(Exception):
     """The character (or its owner) was deleted between its lookup and the session's insert."""
 
 
+class SessionOver(Exception):
+    """The session was reported (or its token expired): its runtime is not handed out."""
+
+
+class FetchLimitReached(Exception):
+    def __init__(self, limit):
+        super().__init__(f"This session's runtime was already fetched {limit} times.")
+        self.limit = limit
+
+
 class SessionLimitReached(Exception):
     def __init__(self, limit, retry_after):
         super().__init__(f"{limit} sessions are already running.")
         self.limit, self.retry_after = limit, retry_after
 
 
-def start_session(character, *, overrides, origin_url):
+def start_session(character, *, overrides, origin_url, started_by=None):
     """Record a new session of `character` (a StartableCharacter), unless its owner is at
     MAX_CONCURRENT_SESSIONS.
 
@@ -48,6 +68,7 @@ def start_session(character, *, overrides, origin_url):
     for each other instead of failing.
     """
     session = new_session(character, overrides, origin_url)
+    session.started_by_id = started_by
     limit = settings.MAX_CONCURRENT_SESSIONS
     try:
         if limit <= 0:
@@ -104,22 +125,46 @@ def new_session(character, overrides, origin_url):
     )
 
 
-def record_report(session, *, usage, transcript):
-    """End the session with the worker's usage and transcript; a later report replaces them."""
+def record_report(session, *, usage, transcript, reported=None):
+    """End the session with the worker's usage, transcript and what ran (`reported`, keyed
+    by REPORTED_FIELDS); a later report replaces them all."""
     now = timezone.now()
     session.ended_at = session.ended_at or now
     session.reported_at = now
     for field in USAGE_FIELDS:
         setattr(session, field, usage.get(field, 0))
+    for field in REPORTED_FIELDS:
+        setattr(session, field, (reported or {}).get(field, ""))
     session.transcript = transcript
-    session.save(update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS])
+    session.save(
+        update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
+    )
+    session_keys.close_key(session.pk, session.ended_at)
     return session
 
 
 def record_runtime_fetch(session, *, client_address, user_agent):
-    return RuntimeFetch.objects.create(
-        session=session, client_address=client_address or None, user_agent=user_agent[:300]
-    )
+    """Record one fetch of the session's runtime (its secrets) and open its search key.
+
+    The session's row is locked first, so a concurrent report or fetch waits: SessionOver
+    once it is reported or expired, FetchLimitReached past RUNTIME_FETCH_LIMIT (0: none).
+    Nothing is recorded when refused.
+    """
+    with transaction.atomic():
+        locked = CallSession.objects.select_for_update().only("ended_at", "expires_at")
+        current = locked.filter(pk=session.pk).first()
+        if current is None or not current.is_running:
+            raise SessionOver
+        limit = settings.RUNTIME_FETCH_LIMIT
+        if limit > 0 and RuntimeFetch.objects.filter(session_id=session.pk).count() >= limit:
+            raise FetchLimitReached(limit)
+        # Until the report closes it, the key works up to an hour after the token expires.
+        session_keys.open_key(
+            session.pk, session.character_id, current.expires_at + session_keys.AFTER_REPORT
+        )
+        return RuntimeFetch.objects.create(
+            session=session, client_address=client_address, user_agent=user_agent[:300]
+        )
 
 
 def record_form_response(character, session, form, values, *, origin):

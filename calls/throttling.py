@@ -2,7 +2,9 @@
 
 import re
 
+from accounts.throttling import FailedAPIKeyThrottle
 from calls.models import SESSION_ID_PATTERN
+from oshara.http.json_input import peek_data
 from oshara.http.throttling import PerAddressThrottle, WindowCounterThrottle
 
 SESSION_ID = re.compile(SESSION_ID_PATTERN)
@@ -22,6 +24,13 @@ class WorkerIPThrottle(PerAddressThrottle):
     rate_setting = "API_THROTTLE_RATE"
 
 
+class FailedWorkerKeyThrottle(FailedAPIKeyThrottle):
+    """Wrong worker keys per client address, at users' keys' rate but counted apart; once
+    used up, every worker key from that address is a 429 until the window passes."""
+
+    scope = "agent_worker_key_failures"
+
+
 class FormResponseIPThrottle(PerAddressThrottle):
     """Form submissions per client address."""
 
@@ -31,13 +40,14 @@ class FormResponseIPThrottle(PerAddressThrottle):
 
 class FormResponseSessionThrottle(WindowCounterThrottle):
     """Form submissions per call session, whichever address sends them. A body without a
-    well-formed session id is not counted here (it is refused before anything is stored)."""
+    well-formed session id (or a refused body) is not counted here, only per address: it is
+    refused before anything is stored."""
 
     scope = "form_response_session"
     rate_setting = "FORM_RESPONSE_SESSION_THROTTLE_RATE"
 
     def get_cache_key(self, request, view):
-        data = request.data
+        data = peek_data(request)
         session_id = data.get("session_id") if isinstance(data, dict) else None
         if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             return None

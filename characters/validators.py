@@ -1,5 +1,6 @@
 """Field validators shared by the model (and so the admin) and the API serializers."""
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -57,6 +58,48 @@ def validate_origin(value):
     ):
         raise ValidationError(message, code="invalid_origin")
     validate_http_url(value)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(url, *, strict=False):
+    """ "scheme://host[:port]" in the form browsers send, or None if `url` has no usable origin.
+
+    Lower-case scheme and host, IDNA host, IPv6 compressed, default port dropped, path/query
+    ignored, so "HTTPS://Acme.com:443/widgets" -> "https://acme.com". `strict` (for an Origin
+    header) refuses anything beyond an origin: a path, query, fragment or credentials.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if strict and (
+        parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    ):
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    if ":" in host:  # an IPv6 literal, written as browsers write it
+        try:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            return None
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def stored_origins(values):
+    """allowed_origins as stored: each entry (already valid) as its origin, repeats dropped.
+    Users paste URLs ("https://acme.com/help"); what the gate compares is the origin."""
+    return dedupe(normalise_origin(value) or value for value in values)
 
 
 def validate_allowed_origins(value):

@@ -84,3 +84,25 @@ class DocumentChunk(models.Model):
 
     def __str__(self):
         return f"{self.document_id}#{self.index}"
+
+
+class SessionSearchKey(models.Model):
+    """What a call session's search key may search, and until when (knowledge/session_keys.py).
+
+    The key itself is never stored: it is the session id signed with SECRET_KEY. Written by
+    the calls app (knowledge knows sessions only by their id).
+    """
+
+    session_id = models.CharField(primary_key=True, max_length=40)
+    character = models.ForeignKey(
+        "characters.Character", on_delete=models.CASCADE, related_name="session_search_keys"
+    )
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.session_id
+
+    @property
+    def throttle_ident(self):
+        """The API rate throttle counts each session's searches apart."""
+        return f"kb-session-{self.session_id}"

@@ -58,7 +58,12 @@ class DocumentUploadSerializer(RejectUnknownFieldsMixin, serializers.ModelSerial
 class KnowledgeQuerySerializer(serializers.Serializer):
     """The query string's keys; other parameters are ignored, as query strings go."""
 
-    slug = serializers.CharField(validators=[validate_slug], help_text="The character's slug.")
+    slug = serializers.CharField(
+        required=False,
+        validators=[validate_slug],
+        help_text="The character's slug; required, except with a call session's search key "
+        "(which searches that session's character).",
+    )
     q = serializers.CharField(
         max_length=QUERY_MAX_LENGTH, help_text="The question, in natural language."
     )

@@ -10,16 +10,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from characters.models import Character
 from characters.selectors import characters_of_active_owners
-from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker
+from knowledge.authentication import KBQueryKeyAuthentication, KBQueryWorker, SessionSearcher
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import CONTENT_TYPES
 from knowledge.search import search
@@ -31,7 +31,9 @@ from knowledge.serializers import (
     PassageSerializer,
 )
 from knowledge.tasks import enqueue_processing
+from knowledge.throttling import KBQueryKeyThrottle
 from oshara.http.files import harden_file_response
+from oshara.http.json_input import StrictJSONParser
 from oshara.schema import error_response
 
 DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The document's id.")
@@ -120,9 +122,12 @@ class SearchUnavailable(APIException):
 
 QUERY_DESCRIPTION = (
     "The character's passages most similar to `q` (cosine similarity of embeddings), best "
-    "first; only processed documents count. Authenticate with `X-API-Key: <KB_QUERY_API_KEY>` "
-    "(the voice worker: any character) or as the owner (own characters only; someone else's "
-    "slug is a 404)."
+    "first; only processed documents count. Authenticate, narrowest first, with a call "
+    "session's search key (`X-API-Key: kbs_…`, the runtime's `kb_query_api_key`: that "
+    "session's character only, so `slug` may be left out; it stops working an hour after the "
+    "session's report), with `X-API-Key: <KB_QUERY_API_KEY>` (the voice worker: any "
+    "character, `slug` required, throttled per address) or as the owner (own characters only, "
+    "`slug` required; someone else's slug is a 404)."
 )
 QUERY_RESPONSES = {
     200: PassageSerializer(many=True),
@@ -136,13 +141,13 @@ QUERY_RESPONSES = {
 class KnowledgeQueryView(APIView):
     """GET with a query string or POST with a JSON body: the same keys, the same answer."""
 
-    # The worker's key first; any other X-API-Key (a user's key) or a JWT goes on to the
+    # The worker's keys first; any other X-API-Key (a user's key) or a JWT goes on to the
     # owner's authentication, exactly as on every other endpoint.
     authentication_classes = [
         KBQueryKeyAuthentication,
         *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
     ]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         summary="Search a knowledge base",
@@ -167,7 +172,7 @@ class KnowledgeQueryView(APIView):
     def answer(self, serializer):
         serializer.is_valid(raise_exception=True)
         query = serializer.validated_data
-        character = self.get_character(query["slug"])
+        character = self.get_character(query.get("slug"))
         try:
             passages = search(character, query["q"], query["top_k"])
         except EmbeddingError:
@@ -175,17 +180,30 @@ class KnowledgeQueryView(APIView):
         return Response(passages)
 
     def get_character(self, slug):
+        user = self.request.user
         characters = characters_of_active_owners().only("pk", "revision")
-        if not isinstance(self.request.user, KBQueryWorker):
-            characters = characters.filter(owner=self.request.user)
-        character = characters.filter(slug=slug).first()
+        if isinstance(user, SessionSearcher):
+            # The session's own character; a slug, when sent, must name it.
+            characters = characters.filter(pk=user.character_id)
+            if slug is not None:
+                characters = characters.filter(slug=slug)
+        elif slug is None:
+            raise ValidationError({"slug": ["This field is required."]})
+        elif isinstance(user, KBQueryWorker):
+            characters = characters.filter(slug=slug)
+        else:
+            characters = characters.filter(slug=slug, owner=user)
+        character = characters.first()
         if character is None:
             raise NotFound()
         return character
 
     def get_throttles(self):
-        # The worker is one trusted client serving every call at once: never throttled.
-        return [] if isinstance(self.request.user, KBQueryWorker) else super().get_throttles()
+        # The service-wide key reaches every character: its own budget per client address.
+        # A session's key counts per session, a user per user (APIUserRateThrottle).
+        if isinstance(self.request.user, KBQueryWorker):
+            return [KBQueryKeyThrottle()]
+        return super().get_throttles()
 
     def get_authenticate_header(self, request):
         # The worker's key has no scheme: a 401 names the owner's, as other endpoints do.

@@ -14,18 +14,29 @@ validators apply and the serializers cannot express is added here, once for all 
   body with a 400 naming the missing fields).
 """
 
-import itertools
-import string
-from functools import cache
-
-import langcodes
+from oshara.language_tags import language_tag_pattern
 
 NO_NUL = r"^[^\u0000]*$"
 NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
-# What URLValidator(schemes=http, https) accepts, narrowed to names it certainly does.
-_HOST = r"(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(:[1-9][0-9]{0,3})?"
+# What URLValidator(schemes=http, https) accepts, narrowed to hosts it certainly does: names,
+# IPv4 and bracketed IPv6 literals, ports 1-65535.
+_NAME = r"localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = rf"({_OCTET}\.){{3}}{_OCTET}"
+_H16 = r"[0-9a-fA-F]{1,4}"
+_IPV6 = (
+    rf"\[(({_H16}:){{7}}{_H16}|({_H16}:){{1,7}}:|({_H16}:){{1,6}}:{_H16}"
+    + "".join(rf"|({_H16}:){{1,{6 - n}}}(:{_H16}){{1,{n + 1}}}" for n in range(1, 5))
+    + rf"|{_H16}:(:{_H16}){{1,6}}|:((:{_H16}){{1,7}}|:))\]"
+)
+_PORT = (
+    r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+)
+_HOST = rf"({_NAME}|{_IPV4}|{_IPV6}){_PORT}"
 HTTP_URL = rf"^https?://{_HOST}(/[^\s\u0000?#]*)?$"
-ORIGIN = rf"^https?://{_HOST}/?$"
+# An allowed_origins entry may carry a path: it is stored as its origin
+# (characters.validators.stored_origins).
+ORIGIN = HTTP_URL
 HEX_COLOUR = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
 PASSWORD_RULES = (
     "At least 8 characters, not entirely numeric, not a commonly used password and not "
@@ -34,19 +45,6 @@ PASSWORD_RULES = (
 )
 COLOUR_SUFFIX = "_color"
 LANGUAGE_FIELDS = {"language", "default_language"}
-
-
-@cache
-def language_tag_pattern():
-    """BCP 47 `language[-REGION]` with the two-letter subtags validate_language accepts.
-
-    Longer tags (scripts, three-letter codes) are accepted too; the pattern describes the
-    common form exactly, so that every tag it allows is one the server takes.
-    """
-    pairs = ["".join(p) for p in itertools.product(string.ascii_lowercase, repeat=2)]
-    languages = [tag for tag in pairs if langcodes.tag_is_valid(tag)]
-    regions = [tag.upper() for tag in pairs if langcodes.tag_is_valid(f"en-{tag.upper()}")]
-    return f"^({'|'.join(languages)})(-({'|'.join(regions)}))?$"
 
 
 def _components(result):

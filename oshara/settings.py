@@ -155,12 +155,19 @@ LIVEKIT_API_KEY = env.str("LIVEKIT_API_KEY", default="")
 LIVEKIT_API_SECRET = env.str("LIVEKIT_API_SECRET", default="")
 LIVEKIT_TOKEN_TTL = env.int("LIVEKIT_TOKEN_TTL", default=3600)
 LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="oshara-voice-agent")
-AGENT_WORKER_KEY = env.str("AGENT_WORKER_KEY", default="")  # empty: worker endpoints are off
-if not DEBUG and 0 < len(AGENT_WORKER_KEY) < 32:
+# The voice worker's keys, any of them admitted (a new one is added, the workers moved over,
+# then the old one removed: no downtime). AGENT_WORKER_KEY, the single key of earlier
+# releases, is still read and admitted too (calls/authentication.py). None: endpoints off.
+AGENT_WORKER_KEYS = [key.strip() for key in env.list("AGENT_WORKER_KEYS", default=[])]
+AGENT_WORKER_KEY = env.str("AGENT_WORKER_KEY", default="")
+if not DEBUG and any(0 < len(key) < 32 for key in [AGENT_WORKER_KEY, *AGENT_WORKER_KEYS]):
     raise ImproperlyConfigured(
-        "AGENT_WORKER_KEY must be at least 32 characters (e.g. python -c "
-        "'import secrets; print(secrets.token_urlsafe(32))'), or empty to turn the worker off."
+        "Each key of AGENT_WORKER_KEYS and AGENT_WORKER_KEY must be at least 32 characters "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'), or empty to "
+        "turn the worker off."
     )
+# How many times the worker may fetch one session's runtime (its secrets); then a 429.
+RUNTIME_FETCH_LIMIT = env.int("RUNTIME_FETCH_LIMIT", default=10)
 MAX_CONCURRENT_SESSIONS = env.int("MAX_CONCURRENT_SESSIONS", default=10)  # per owner; 0 = none
 SESSION_THROTTLE_RATE = env.str("SESSION_THROTTLE_RATE", default="30/minute")  # per client IP
 USAGE_PRICES_USD = {
@@ -246,6 +253,9 @@ KNOWLEDGE_EMBEDDING_BACKEND = env.str(
 KNOWLEDGE_SEARCH_CACHE_MB = env.int("KNOWLEDGE_SEARCH_CACHE_MB", default=128)
 # The voice worker's key for GET/POST /api/knowledge-base/query/ (any character); unset = off.
 KB_QUERY_API_KEY = env.str("KB_QUERY_API_KEY", default="")
+# Searches with KB_QUERY_API_KEY per client address (a session's own key counts per session
+# at API_THROTTLE_RATE).
+KB_QUERY_KEY_THROTTLE_RATE = env.str("KB_QUERY_KEY_THROTTLE_RATE", default="1000/minute")
 
 # Fernet keys for secrets at rest: comma-separated, newest first (docs/operations.md).
 FERNET_KEYS = keys.fernet_keys(env.list("FERNET_KEYS", default=[]), DEBUG, DEV_SECRETS_FILE)
@@ -352,6 +362,9 @@ SIMPLE_JWT = {
 # Production hardening; every value can be set from the environment.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# The health check answers on plain HTTP: the load balancer's and the container's probes call
+# it directly, inside the network, and a redirect to https would read as "unhealthy".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG

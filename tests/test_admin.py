@@ -355,6 +355,16 @@ def test_invalid_origin_shows_the_apis_error_and_saves_nothing(
     assert (character.name, character.allowed_origins) == ("Support Bot", [])
 
 
+def test_origins_saved_in_the_admin_are_stored_as_origins_like_the_apis(admin_client, character):
+    url = change_url(character)
+    payload = form_payload(admin_client.get(url))
+    origins = ["https://Acme.com/help", "http://[::1]:8080/", "https://acme.com"]
+    response = admin_client.post(url, {**payload, "allowed_origins": json.dumps(origins)})
+    assert response.status_code == 302
+    character.refresh_from_db()
+    assert character.allowed_origins == ["https://acme.com", "http://[::1]:8080"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

@@ -95,9 +95,9 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
 
     # The owner reads it back.
     history = auth_client.get("/api/billing/usage/", {"character_slug": slug}).json()
-    assert history["data"]["totals"]["session_count"] == 1
-    assert history["data"]["totals"]["tts_characters"] == 310
-    [summary] = history["data"]["sessions"]
+    assert history["data"]["total_sessions"] == 1
+    assert history["data"]["total_tts_characters"] == 310
+    [summary] = history["data"]["sessions"]["data"]
     assert summary["session_id"] == session_id and summary["status"] == "ended"
     detail = auth_client.get(f"/api/billing/sessions/{session_id}/").json()["data"]
     assert detail["transcript"] == transcript

@@ -39,18 +39,19 @@ def test_usage_is_enveloped_with_totals_and_summaries(auth_client, character, ma
     body = response.json()
     assert set(body) == {"success", "message", "data", "errors"}
     assert body["success"] is True and body["errors"] is None
-    totals = body["data"]["totals"]
-    assert totals["session_count"] == 2
-    assert totals["session_duration_seconds"] == 120.5
-    assert totals["turn_count"] == 7
-    assert totals["llm_input_tokens"] == 100 and totals["llm_output_tokens"] == 7
-    assert totals["estimated_cost_usd"] == 0
-    sessions = body["data"]["sessions"]
+    data = body["data"]
+    assert data["total_sessions"] == 2
+    assert data["total_session_duration_seconds"] == 120.5
+    assert data["total_turn_count"] == 7
+    assert data["total_llm_input_tokens"] == 100 and data["total_llm_output_tokens"] == 7
+    assert data["total_stt_audio_seconds"] == 0 and data["total_tts_characters"] == 0
+    assert data["total_estimated_cost_usd"] == "0.000000"
+    page = data["sessions"]
+    sessions = page["data"]
     assert [s["turn_count"] for s in sessions] == [5, 2]  # newest first
     assert "transcript" not in sessions[0]
     assert sessions[0]["status"] == "running"
-    assert body["data"]["page"] == 1 and body["data"]["page_size"] == 50
-    assert body["data"]["total_pages"] == 1
+    assert (page["page"], page["page_size"], page["total_pages"], page["total"]) == (1, 50, 1, 2)
 
 
 def test_estimated_cost_uses_the_unit_prices(auth_client, character, make_session, settings):
@@ -70,9 +71,9 @@ def test_estimated_cost_uses_the_unit_prices(auth_client, character, make_sessio
         tts_characters=2000,
     )
     data = auth_client.get(USAGE).json()["data"]
-    expected = round(0.02 + 0.15 + 0.3 + 0.0043 + 0.03, 6)
-    assert data["totals"]["estimated_cost_usd"] == expected
-    assert data["sessions"][0]["estimated_cost_usd"] == expected
+    # 0.02 + 0.15 + 0.3 + 0.0043 + 0.03, a decimal string with 6 places, never a float
+    assert data["total_estimated_cost_usd"] == "0.504300"
+    assert data["sessions"]["data"][0]["estimated_cost_usd"] == "0.504300"
 
 
 def test_filters(auth_client, character, make_character, user, make_session):
@@ -87,7 +88,7 @@ def test_filters(auth_client, character, make_character, user, make_session):
     def count(**params):
         response = auth_client.get(USAGE, params)
         assert response.status_code == 200, response.content
-        return response.json()["data"]["totals"]["session_count"]
+        return response.json()["data"]["total_sessions"]
 
     assert count() == 3
     assert count(character_slug="support-bot") == 2
@@ -95,8 +96,12 @@ def test_filters(auth_client, character, make_character, user, make_session):
     assert count(character_slug="nobody") == 0
     assert count(start="2026-03-10") == 2
     assert count(end="2026-03-09") == 1  # a date covers its whole day
+    assert count(end="2026-03-10") == 3
     assert count(start="2026-03-08", end="2026-03-08") == 1
     assert count(start="2026-03-10T12:00:00Z", end="2026-03-10T12:00:01+00:00") == 2
+    # both bounds are inclusive: a session created exactly at `end` is counted
+    assert count(start="2026-03-10T12:00:00Z", end="2026-03-10T12:00:00Z") == 2
+    assert count(end="2026-03-10T11:59:59.999999Z") == 1
 
 
 def test_paging(auth_client, character, make_session):
@@ -105,9 +110,11 @@ def test_paging(auth_client, character, make_session):
             character, turn_count=index, started_at=timezone.now() - timedelta(minutes=index)
         )
     data = auth_client.get(USAGE, {"page_size": 2, "page": 2}).json()["data"]
-    assert [s["turn_count"] for s in data["sessions"]] == [2, 3]
-    assert data["total_pages"] == 3 and data["totals"]["session_count"] == 5
-    assert auth_client.get(USAGE, {"page_size": 2, "page": 9}).json()["data"]["sessions"] == []
+    assert [s["turn_count"] for s in data["sessions"]["data"]] == [2, 3]
+    assert data["sessions"]["total_pages"] == 3 and data["sessions"]["total"] == 5
+    assert data["total_sessions"] == 5
+    beyond = auth_client.get(USAGE, {"page_size": 2, "page": 9}).json()["data"]
+    assert beyond["sessions"]["data"] == []
 
 
 @pytest.mark.parametrize(
@@ -121,6 +128,8 @@ def test_paging(auth_client, character, make_session):
         ({"start": "yesterday"}, "start"),
         ({"end": "2026-13-40"}, "end"),
         ({"start": "2026-03-10", "end": "2026-03-01"}, "end"),
+        ({"version": "x"}, "version"),
+        ({"tenant_id": "x" * 65}, "tenant_id"),
     ],
 )
 def test_bad_parameters_are_400_in_the_envelope(auth_client, params, field):
@@ -158,7 +167,7 @@ def test_totals_are_one_aggregate_query(auth_client, character, make_session):
 
 def test_only_the_callers_sessions(auth_client, other_client, character, make_session):
     mine = make_session(character)
-    assert other_client.get(USAGE).json()["data"]["totals"]["session_count"] == 0
+    assert other_client.get(USAGE).json()["data"]["total_sessions"] == 0
     response = other_client.get(f"/api/billing/sessions/{mine.id}/")
     assert response.status_code == 404
     assert response.json()["success"] is False
@@ -168,7 +177,7 @@ def test_only_the_callers_sessions(auth_client, other_client, character, make_se
 def test_staff_see_every_session(make_user, character, make_session):
     session = make_session(character)
     staff = client_for(make_user(is_staff=True))
-    assert staff.get(USAGE).json()["data"]["totals"]["session_count"] == 1
+    assert staff.get(USAGE).json()["data"]["total_sessions"] == 1
     assert staff.get(f"/api/billing/sessions/{session.id}/").status_code == 200
 
 
@@ -203,7 +212,7 @@ def test_deleted_characters_keep_their_history(auth_client, character, make_sess
     session.refresh_from_db()
     assert session.character is None and session.character_slug == "support-bot"
     data = auth_client.get(USAGE, {"character_slug": "support-bot"}).json()["data"]
-    assert data["totals"]["turn_count"] == 3
+    assert data["total_turn_count"] == 3
     assert auth_client.get(f"/api/billing/sessions/{session.id}/").status_code == 200
 
 

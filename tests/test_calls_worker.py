@@ -96,11 +96,13 @@ def test_kb_tools_search_this_service_when_no_kb_query_url(api_client, auth_clie
     assert auth_client.patch(f"/api/ai-characters/{slug}/", {"tools": KB_TOOLS}).status_code == 200
     runtime = worker_client().get(runtime_url(started(api_client, slug))).json()
     assert runtime["kb_query_url"] == "http://testserver/api/knowledge-base/query/"
-    assert runtime["kb_query_api_key"] == "kb-worker-key-0123456789abcdef"
+    # The session's own search key (tests/test_session_search_key.py), never the service-wide one.
+    session_key = runtime["kb_query_api_key"]
+    assert session_key.startswith("kbs_") and "kb-worker-key" not in session_key
     tools = {tool["name"]: tool for tool in runtime["tools"]}
     assert tools["search_docs"]["config"] == {
         "url": "http://testserver/api/knowledge-base/query/",
-        "api_key": "kb-worker-key-0123456789abcdef",
+        "api_key": session_key,
         "slug": slug,
     }
     assert set(tools["search_docs"]["input_schema"]["properties"]) == {"query", "top_k"}

@@ -139,13 +139,20 @@ def test_character_type_choices_are_accepted(auth_client, value):
 
 
 def test_allowed_origins_duplicates_removed_in_order(auth_client):
-    origins = ["https://b.com", "https://a.com", "https://b.com", "http://localhost:3000/app"]
+    origins = [
+        "https://b.com",
+        "https://a.com",
+        "https://b.com/",
+        "http://localhost:3000/app",
+        "http://localhost:3000",
+    ]
     response = create(auth_client, allowed_origins=origins)
     assert response.status_code == 201
+    # each entry stored as its origin (DESIGN, "Characters"), then repeats removed
     assert response.json()["allowed_origins"] == [
         "https://b.com",
         "https://a.com",
-        "http://localhost:3000/app",
+        "http://localhost:3000",
     ]
 
 

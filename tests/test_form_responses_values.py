@@ -168,8 +168,9 @@ def test_a_wrong_value_is_a_400_naming_its_field(
 def test_nul_bytes_are_refused_everywhere(api_client, sales_session, lead_form):
     errors = value_errors(submit(api_client, sales_session, {**GOOD, "notes": "a\x00b"}))
     assert errors == {"notes": ["Must not contain NUL characters."]}
+    # The strict JSON parser refuses it first, naming the key (escaped) under `values`.
     errors = value_errors(submit(api_client, sales_session, {**GOOD, "na\x00me": "x"}))
-    assert list(errors.values()) == [["Unknown field."]]
+    assert errors == {"na\\x00me": ["Must not contain NUL characters."]}
     response = submit_form(
         api_client, {"form_id": "le\x00ad", "session_id": sales_session, "values": GOOD}
     )

@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.helpers import SETUP, run_python
 
@@ -101,6 +102,26 @@ def test_healthz_503_when_database_unreachable():
     )
     result = run_python(code, DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
     assert result.stdout.strip() == "503", result.stderr
+
+
+def test_healthz_answers_plain_http_when_every_other_path_redirects(tmp_path):
+    # Production settings with the HTTPS redirect on, as docs/operations.md advises behind a
+    # TLS proxy: the probes inside the network still get the health check itself.
+    code = (
+        "import django; django.setup();"
+        "from django.test import Client; c = Client(HTTP_HOST='127.0.0.1');"
+        "print(c.get('/healthz').status_code, c.get('/api/ai-characters/').status_code,"
+        " c.get('/healthz/x').status_code)"
+    )
+    result = run_python(
+        code,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        FERNET_KEYS=Fernet.generate_key().decode(),
+        DJANGO_SECURE_SSL_REDIRECT="true",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.stdout.split() == ["200", "301", "301"], result.stderr
 
 
 def test_unknown_api_path_is_json_404(client):

@@ -301,7 +301,8 @@ def test_mcp_tool_must_name_a_server_of_this_character(auth_client, character, m
         ({"timeout_seconds": 1}, "timeout_seconds"),
         ({"timeout_seconds": 31}, "timeout_seconds"),
         ({"timeout_seconds": "12"}, "timeout_seconds"),
-        ({"timeout_seconds": 12.5}, "timeout_seconds"),
+        ({"timeout_seconds": 30.5}, "timeout_seconds"),
+        ({"timeout_seconds": 1.99}, "timeout_seconds"),
         ({"timeout_seconds": True}, "timeout_seconds"),
         ({"is_active": "yes"}, "is_active"),
         ({"is_active": 1}, "is_active"),
@@ -316,11 +317,17 @@ def test_mcp_server_rules(auth_client, character, change, path):
     errors_at(auth_client.patch(URL, payload), f"mcp_servers.0.{path}")
 
 
-@pytest.mark.parametrize("timeout", [2, 30])
-def test_mcp_timeout_bounds_are_inclusive(auth_client, character, timeout):
+@pytest.mark.parametrize("timeout", [2, 30, 12.5, 2.0, 29.75])
+def test_mcp_timeout_is_a_number_with_inclusive_bounds(auth_client, character, timeout):
     payload = example()
     payload["mcp_servers"][0]["timeout_seconds"] = timeout
-    assert auth_client.patch(URL, payload).status_code == 200
+    response = auth_client.patch(URL, payload)
+    assert response.status_code == 200, response.json()
+    # kept as sent: 12 stays 12, 12.5 stays 12.5
+    assert response.json()["mcp_servers"][0]["timeout_seconds"] == timeout
+    assert type(response.json()["mcp_servers"][0]["timeout_seconds"]) is type(timeout)
+    character.refresh_from_db()
+    assert character.mcp_servers[0]["timeout_seconds"] == timeout
 
 
 @pytest.mark.parametrize("transport", ["streamable_http", "sse", "http_json"])

@@ -59,4 +59,6 @@ class ApiKeyViewSet(
         serializer.is_valid(raise_exception=True)
         api_key, full_key = services.create_key(request.user, **serializer.validated_data)
         created = ApiKeyCreatedSerializer(api_key, context={"full_key": full_key})
-        return Response(created.data, status=status.HTTP_201_CREATED)
+        response = Response(created.data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # the full key: no cache may keep a copy
+        return response

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from calls.models import CallSession, RuntimeFetch
-from calls.services import USAGE_FIELDS
+from calls.services import REPORTED_FIELDS, USAGE_FIELDS
 from characters.schemas.masking import MASK
 
 
@@ -55,15 +55,30 @@ class CallSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     inlines = [RuntimeFetchInline]
     fieldsets = [
-        (None, {"fields": ["id", "character", "character_slug", "owner", "origin_url"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "number",
+                    "character",
+                    "character_slug",
+                    "owner",
+                    "started_by",
+                    "origin_url",
+                ]
+            },
+        ),
         ("Room", {"fields": ["room_name", "participant_identity"]}),
         ("Times", {"fields": ["started_at", "expires_at", "ended_at", "reported_at"]}),
         ("Overrides", {"fields": ["overrides", "mcp_header_names", "metadata"]}),
         ("Usage", {"fields": list(USAGE_FIELDS)}),
+        ("What ran", {"fields": list(REPORTED_FIELDS)}),
         ("Transcript", {"fields": ["readable_transcript"]}),
     ]
-    # Without the change permission every field is shown read-only; these two are computed.
-    readonly_fields = ["mcp_header_names", "readable_transcript"]
+    # Without the change permission every field is shown read-only; these are computed or
+    # not editable.
+    readonly_fields = ["number", "mcp_header_names", "readable_transcript"]
 
     def has_add_permission(self, request):
         return False

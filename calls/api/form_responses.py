@@ -123,6 +123,10 @@ class FormResponsesView(WidgetOriginGateMixin, GenericAPIView):
         )
         return Response(FormResponseSerializer(response).data, status=201)
 
+    def named_character_origins(self):
+        character = selectors.startable_character(self.kwargs["slug"])
+        return character.allowed_origins if character else None
+
     @extend_schema(exclude=True)
     def options(self, request, slug):
         """CORS preflight, gated like the appearance fetch: the slug is in the path."""

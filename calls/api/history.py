@@ -4,8 +4,7 @@ As on the platform, both wrap every answer, errors included, in
 {"success", "message", "data", "errors"}.
 """
 
-import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -22,8 +21,7 @@ from calls.api.history_serializers import (
     UsageSerializer,
     enveloped,
 )
-from calls.models import SESSION_ID_PATTERN
-from calls.selectors import sessions_visible_to, usage_totals
+from calls.selectors import history_sessions, session_by_id, usage_totals
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -52,6 +50,8 @@ def error_message(data):
 
 class QuerySerializer(serializers.Serializer):
     character_slug = serializers.CharField(required=False, max_length=64)
+    tenant_id = serializers.CharField(required=False, max_length=64)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
     start = serializers.CharField(required=False, max_length=40)
     end = serializers.CharField(required=False, max_length=40)
     page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
@@ -60,9 +60,10 @@ class QuerySerializer(serializers.Serializer):
     )
 
     def validate_character_slug(self, value):
-        if "\x00" in value:
-            raise ValidationError("Null characters are not allowed.")
-        return value
+        return no_nul(value)
+
+    def validate_tenant_id(self, value):
+        return no_nul(value)
 
     def validate_start(self, value):
         return moment(value, end=False)
@@ -71,17 +72,24 @@ class QuerySerializer(serializers.Serializer):
         return moment(value, end=True)
 
     def validate(self, attrs):
-        if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
-            raise ValidationError({"end": ["Must be after start."]})
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise ValidationError({"end": ["Must not be before start."]})
         return attrs
 
 
+def no_nul(value):
+    if "\x00" in value:
+        raise ValidationError("Null characters are not allowed.")
+    return value
+
+
 def moment(value, *, end):
-    """An ISO date (a whole day: `end` takes the day after) or date-time, made aware (UTC)."""
+    """An ISO date-time, or an ISO date covering its whole day (as `end`, its last
+    microsecond: both bounds are inclusive), made aware (UTC when it names no zone)."""
     try:
         day = parse_date(value)
         if day is not None:
-            parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+            parsed = datetime.combine(day, time.max if end else time.min)
         else:
             parsed = parse_datetime(value)
     except (ValueError, OverflowError):
@@ -94,12 +102,25 @@ def moment(value, *, end):
 @extend_schema(
     tags=["history"],
     summary="Usage totals and a page of session summaries",
-    description="The caller's sessions (staff: everyone's), newest first. `end` is exclusive "
-    "for a date-time; a date covers its whole day.",
+    description="The caller's sessions (staff: everyone's), newest first, in the platform's "
+    "shape: the totals, then `sessions` `{data, page, page_size, total_pages, total}`. "
+    "`start` and `end` are inclusive bounds on `created_at`; a date covers its whole day.",
     parameters=[
         OpenApiParameter("character_slug", str),
+        OpenApiParameter(
+            "tenant_id",
+            str,
+            description="The owner's id as a string (a session's `tenant_id`); any other "
+            "value matches no session.",
+        ),
+        OpenApiParameter(
+            "version",
+            int,
+            description="The character version: sessions record none yet, so it matches "
+            "no session.",
+        ),
         OpenApiParameter("start", str, description="ISO 8601 date or date-time (inclusive)."),
-        OpenApiParameter("end", str, description="ISO 8601 date or date-time."),
+        OpenApiParameter("end", str, description="ISO 8601 date or date-time (inclusive)."),
         OpenApiParameter("page", int, description="From 1."),
         OpenApiParameter("page_size", int, description=f"Default 50, at most {MAX_PAGE_SIZE}."),
     ],
@@ -110,25 +131,23 @@ class UsageView(EnvelopeMixin, APIView):
         query = QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        sessions = sessions_visible_to(request.user)
-        if "character_slug" in params:
-            sessions = sessions.filter(character_slug=params["character_slug"])
-        if "start" in params:
-            sessions = sessions.filter(started_at__gte=params["start"])
-        if "end" in params:
-            sessions = sessions.filter(started_at__lt=params["end"])
+        size, page = params.pop("page_size"), params.pop("page")
+        params["tenant"] = params.pop("tenant_id", None)
+        sessions = history_sessions(request.user, **params)
         totals = usage_totals(sessions)
-        size, page = params["page_size"], params["page"]
         offset = (page - 1) * size
-        rows = sessions.defer("transcript", "mcp_headers", "overrides", "metadata")
-        rows = rows[offset : offset + size] if offset < totals["session_count"] else []
+        rows = sessions.defer("transcript", "mcp_headers", "overrides")
+        rows = rows[offset : offset + size] if offset < totals["total_sessions"] else []
         return Response(
             {
-                "totals": totals,
-                "sessions": SessionSummarySerializer(rows, many=True).data,
-                "page": page,
-                "page_size": size,
-                "total_pages": -(-totals["session_count"] // size),
+                **totals,
+                "sessions": {
+                    "data": SessionSummarySerializer(rows, many=True).data,
+                    "page": page,
+                    "page_size": size,
+                    "total_pages": -(-totals["total_sessions"] // size),
+                    "total": totals["total_sessions"],
+                },
             }
         )
 
@@ -136,6 +155,7 @@ class UsageView(EnvelopeMixin, APIView):
 @extend_schema(
     tags=["history"],
     summary="One session with its transcript",
+    description="By its `session_id` (`sess_…`) or its integer `id`.",
     responses={
         200: enveloped("SessionDetailEnvelope", SessionDetailSerializer()),
         **ENVELOPE_ERRORS,
@@ -143,9 +163,7 @@ class UsageView(EnvelopeMixin, APIView):
 )
 class SessionDetailView(EnvelopeMixin, APIView):
     def get(self, request, session_id):
-        session = None
-        if re.fullmatch(SESSION_ID_PATTERN, session_id):
-            session = sessions_visible_to(request.user).filter(pk=session_id).first()
+        session = session_by_id(request.user, session_id)
         if session is None:
             raise NotFound("No session of yours has this id.")
         return Response(SessionDetailSerializer(session).data)

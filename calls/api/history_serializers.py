@@ -1,55 +1,136 @@
-"""Response shapes of the history endpoints, and their envelope in the OpenAPI schema."""
+"""Response shapes of the history endpoints (the platform's exact keys; a few of ours beside
+them), and their envelope in the OpenAPI schema."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from calls.api.serializers import TURN_SCHEMA
 from calls.models import CallSession
-from calls.selectors import estimated_cost
+from calls.selectors import estimated_cost, tenant_id
 from calls.services import USAGE_FIELDS
 from characters.schemas.masking import MASK
 
+MONEY_SCHEMA = {
+    "type": "string",
+    "pattern": r"^[0-9]+\.[0-9]{6}$",
+    "description": "US dollars, a decimal string to the micro-dollar.",
+    "example": "0.015236",
+}
+# How a transcript turn's role reads in `transcript_text`.
+SPEAKERS = {"user": "User", "assistant": "Assistant", "agent": "Assistant"}
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class MoneyField(serializers.CharField):
+    pass
+
+
+def transcript_text(transcript):
+    """One line a turn: "Assistant: Hello!\\nUser: Hi"."""
+    return "\n".join(
+        f"{SPEAKERS.get(turn['role'], turn['role'].capitalize())}: {turn['text']}"
+        for turn in transcript
+    )
+
 
 class SessionSummarySerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="number", help_text="The session's integer id.")
     session_id = serializers.CharField(source="id")
-    status = serializers.SerializerMethodField()
+    tenant_id = serializers.SerializerMethodField(
+        help_text="The owner's id, as a string (the organization's slug once they exist)."
+    )
+    version = serializers.SerializerMethodField(
+        help_text="The character version the session ran: null until versions exist."
+    )
+    user = serializers.IntegerField(
+        source="started_by_id",
+        allow_null=True,
+        help_text="The id of the user whose credentials started it; null for a visitor.",
+    )
     estimated_cost_usd = serializers.SerializerMethodField()
+    finalized_at = serializers.DateTimeField(
+        source="reported_at", allow_null=True, help_text="When the worker reported it."
+    )
+    recording_presigned_url = serializers.SerializerMethodField(
+        help_text="A signed link to the recording: null (no recording storage is configured)."
+    )
+    created_at = serializers.DateTimeField(source="started_at")
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = CallSession
         fields = [
+            "id",
             "session_id",
+            "tenant_id",
             "character_slug",
+            "version",
+            "user",
+            "room_name",
+            "origin_url",
+            "metadata",
+            *USAGE_FIELDS,
+            "llm_model",
+            "llm_provider",
+            "stt_provider",
+            "tts_provider",
+            "estimated_cost_usd",
+            "finalized_at",
+            "recording_status",
+            "recording_url",
+            "recording_presigned_url",
+            "created_at",
+            # Ours, beside the platform's.
             "status",
             "started_at",
             "ended_at",
             "expires_at",
-            *USAGE_FIELDS,
-            "estimated_cost_usd",
         ]
+
+    def get_tenant_id(self, session) -> str:
+        return tenant_id(session.owner_id)
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_version(self, session):
+        return None
+
+    @extend_schema_field(MONEY_SCHEMA)
+    def get_estimated_cost_usd(self, session):
+        return estimated_cost({field: getattr(session, field) for field in USAGE_FIELDS})
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_recording_presigned_url(self, session):
+        return None
 
     def get_status(self, session) -> str:
         if session.ended_at is not None:
             return "ended"
         return "running" if session.is_running else "expired"
 
-    def get_estimated_cost_usd(self, session) -> float:
-        return estimated_cost({field: getattr(session, field) for field in USAGE_FIELDS})
-
 
 class SessionDetailSerializer(SessionSummarySerializer):
+    transcript = serializers.SerializerMethodField()
+    transcript_text = serializers.SerializerMethodField(
+        help_text='One line a turn: "Assistant: …\\nUser: …".'
+    )
     overrides = serializers.SerializerMethodField()
 
     class Meta(SessionSummarySerializer.Meta):
         fields = [
             *SessionSummarySerializer.Meta.fields,
-            "room_name",
+            "transcript",
+            "transcript_text",
             "participant_identity",
-            "origin_url",
-            "metadata",
             "overrides",
             "reported_at",
-            "transcript",
         ]
+
+    @extend_schema_field({"type": "array", "items": TURN_SCHEMA})
+    def get_transcript(self, session):
+        return session.transcript
+
+    def get_transcript_text(self, session) -> str:
+        return transcript_text(session.transcript)
 
     def get_overrides(self, session) -> dict:
         """The session's overrides; mcp_headers values are secrets, shown as a mask."""
@@ -59,24 +140,26 @@ class SessionDetailSerializer(SessionSummarySerializer):
         return overrides
 
 
-class TotalsSerializer(serializers.Serializer):
-    session_count = serializers.IntegerField()
-    session_duration_seconds = serializers.FloatField()
-    turn_count = serializers.IntegerField()
-    interruption_count = serializers.IntegerField()
-    llm_input_tokens = serializers.IntegerField()
-    llm_output_tokens = serializers.IntegerField()
-    stt_audio_seconds = serializers.FloatField()
-    tts_characters = serializers.IntegerField()
-    estimated_cost_usd = serializers.FloatField()
-
-
-class UsageSerializer(serializers.Serializer):
-    totals = TotalsSerializer()
-    sessions = SessionSummarySerializer(many=True)
+class SessionPageSerializer(serializers.Serializer):
+    data = SessionSummarySerializer(many=True)
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     total_pages = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Sessions matching the query, on every page.")
+
+
+class UsageSerializer(serializers.Serializer):
+    total_sessions = serializers.IntegerField()
+    total_session_duration_seconds = serializers.FloatField()
+    total_llm_input_tokens = serializers.IntegerField()
+    total_llm_output_tokens = serializers.IntegerField()
+    total_stt_audio_seconds = serializers.FloatField()
+    total_tts_characters = serializers.IntegerField()
+    total_estimated_cost_usd = MoneyField()
+    # Ours, beside the platform's.
+    total_turn_count = serializers.IntegerField()
+    total_interruption_count = serializers.IntegerField()
+    sessions = SessionPageSerializer()
 
 
 def enveloped(name, data_serializer, *, ok=True):

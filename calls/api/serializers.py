@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from calls.services import USAGE_FIELDS
 from characters.schemas.tools import HeadersField
 from characters.validators import validate_http_url, validate_language, validate_slug
 from oshara.http.strict import (
@@ -14,6 +15,7 @@ from oshara.http.strict import (
     RejectUnknownFieldsMixin,
     StrictCharField,
     StrictIntegerField,
+    StrictNumberField,
     StrictSerializer,
 )
 
@@ -73,18 +75,9 @@ class SessionStartResponseSerializer(serializers.Serializer):
     greeting = serializers.CharField()
 
 
-def usage_number(integer):
-    kwargs = {"min_value": 0, "max_value": MAX_USAGE_NUMBER, "default": 0}
-    return StrictIntegerField(**kwargs) if integer else FiniteNumberField(**kwargs)
-
-
-class FiniteNumberField(serializers.FloatField):
-    """A JSON number (not a string or boolean), finite."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+def usage_number(integer, **kwargs):
+    kwargs = {"min_value": 0, "max_value": MAX_USAGE_NUMBER, "default": 0, **kwargs}
+    return StrictIntegerField(**kwargs) if integer else StrictNumberField(**kwargs)
 
 
 class UsageSerializer(StrictSerializer):
@@ -175,12 +168,45 @@ def valid_timestamp(value):
     return False
 
 
+def reported_text(max_length, **kwargs):
+    return StrictCharField(max_length=max_length, required=False, allow_blank=True, **kwargs)
+
+
+BOTH_USAGES = "Send the usage numbers either at the top level or under usage, not both."
+
+
 class ReportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The usage numbers come at the top level or under `usage` (workers differ; both at
+    once is a 400 naming `usage`)."""
+
     usage = UsageSerializer(required=False)
     transcript = TranscriptField(required=False)
     character_slug = StrictCharField(
         max_length=64, required=False, help_text="When sent, must be the session's character."
     )
+    llm_model = reported_text(100)
+    llm_provider = reported_text(50)
+    stt_provider = reported_text(50)
+    tts_provider = reported_text(50)
+    recording_status = reported_text(32)
+    recording_url = reported_text(2000, validators=[validate_http_url])
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in UsageSerializer().get_fields().items():
+            fields[name] = usage_number(
+                isinstance(field, StrictIntegerField), default=serializers.empty, required=False
+            )
+        return fields
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "usage" in data and set(USAGE_FIELDS) & set(data):
+            raise serializers.ValidationError({"usage": [BOTH_USAGES]})
+        attrs = super().to_internal_value(data)
+        top_level = {name: attrs.pop(name) for name in USAGE_FIELDS if name in attrs}
+        if top_level:
+            attrs["usage"] = top_level
+        return attrs
 
 
 class RuntimeVoiceSerializer(serializers.Serializer):
@@ -216,7 +242,8 @@ class RuntimeSerializer(serializers.Serializer):
     )
     kb_query_api_key = serializers.CharField(
         help_text="Sent as X-API-Key to kb_query_url: the character's decrypted "
-        "kb_query_api_key, or the KB_QUERY_API_KEY setting for this service's endpoint."
+        "kb_query_api_key, or for this service's endpoint the session's search key (`kbs_…`: "
+        "this session's character only, `slug` optional, until an hour after the report)."
     )
     handoff_targets = serializers.ListField(child=serializers.DictField())
     forms = serializers.ListField(child=serializers.DictField())

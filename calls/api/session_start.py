@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +17,10 @@ from rest_framework.views import APIView
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin, has_owner_credentials
-from calls.selectors import startable_character, startable_keys
+from calls.selectors import named_slug, startable_character, startable_keys
 from calls.throttling import SessionStartIPThrottle
 from characters.validators import SESSION_OVERRIDE_KEYS
+from oshara.http.json_input import StrictJSONParser, peek_data
 from oshara.schema import error_response
 
 UNKNOWN = "No active character has this slug."
@@ -77,7 +77,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
     (services.start_session): no transaction is held open around the request."""
 
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def dispatch(self, request, *args, **kwargs):
         if not transaction.get_connection().in_atomic_block:
@@ -95,7 +95,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         if character is None:
             raise NotFound(UNKNOWN)
         origin = request.headers.get("Origin")
-        self.check_caller(request, character)
+        started_by = self.check_caller(request, character)
         check_overrides(request, character, overrides)
         if missing := livekit.missing_settings():
             return Response(
@@ -107,6 +107,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 character,
                 overrides=overrides,
                 origin_url=overrides.get("origin_url") or origin or "",
+                started_by=started_by,
             )
         except services.CharacterGone:
             raise NotFound(UNKNOWN) from None
@@ -115,7 +116,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 wait=exc.retry_after,
                 detail=f"This character's owner already has {exc.limit} sessions running.",
             ) from None
-        return Response(
+        response = Response(
             {
                 "token": livekit.mint_token(session),
                 "livekit_url": settings.LIVEKIT_URL,
@@ -128,6 +129,8 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 "greeting": session.overrides.get("greeting", character.greeting),
             }
         )
+        response["Cache-Control"] = "no-store"  # the LiveKit token is a credential: never cached
+        return response
 
     def options(self, request, *args, **kwargs):
         """CORS preflight: the slug is in the body, so the POST itself does the gating."""
@@ -137,8 +140,14 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
     def get_throttles(self):
         if self.request.method == "OPTIONS":
             return []
-        # The character's cache entry comes with the counter's round trip (a malformed body
-        # is its 400 here, before anything is counted).
+        # The character's cache entry comes with the counter's round trip. A refused body
+        # reads no entry but is counted all the same; the view then answers its 400.
         self.throttle = SessionStartIPThrottle()
-        self.throttle.read_keys = startable_keys(self.request.data)
+        self.slug = named_slug(peek_data(self.request))
+        self.throttle.read_keys = startable_keys(self.slug)
         return [self.throttle]
+
+    def named_character_origins(self):
+        slug = getattr(self, "slug", None)
+        character = startable_character(slug, self.throttle.found) if slug else None
+        return character.allowed_origins if character else None

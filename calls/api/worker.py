@@ -1,27 +1,28 @@
 """The voice worker's endpoints: a session's runtime configuration, and its report.
 
-`X-API-Key: <AGENT_WORKER_KEY>` only (see calls/authentication.py); with the setting empty
+`X-API-Key: <one of AGENT_WORKER_KEYS>` only (see calls/authentication.py); with no key set
 both answer 404, as if they did not exist.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import MethodNotAllowed, NotFound, Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls import services
 from calls.api.serializers import ReportSerializer, RuntimeSerializer
-from calls.authentication import WorkerKeyAuthentication
+from calls.authentication import WorkerKeyAuthentication, worker_keys
 from calls.runtime import build_runtime
 from calls.selectors import session_for_worker
 from calls.throttling import WorkerIPThrottle
+from oshara.http.json_input import StrictJSONParser
+from oshara.http.throttling import client_address
 from oshara.schema import error_response
 
-GONE = error_response(410, "The session has ended or its token has expired.")
+GONE = error_response(410, "The session was reported, or its token has expired.")
+FETCH_LIMIT = error_response(429, "RUNTIME_FETCH_LIMIT fetches of this session, or wrong keys.")
 
 
 class GoneError(NotFound):
@@ -34,13 +35,13 @@ class WorkerView(APIView):
     authentication_classes = [WorkerKeyAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [WorkerIPThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def initial(self, request, *args, **kwargs):
         # A wrong method is a 405 before anything else, as on every other endpoint.
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
-        if not settings.AGENT_WORKER_KEY:
+        if not worker_keys():
             raise NotFound()
         super().initial(request, *args, **kwargs)
 
@@ -65,25 +66,36 @@ class WorkerView(APIView):
     summary="The voice worker's configuration for a session (secrets included)",
     description="The effective configuration: overrides applied, decrypted LLM key, real "
     "tool and MCP header values (the session's `mcp_headers` merged), forms as tools. Each "
-    "fetch is recorded.",
-    responses={200: RuntimeSerializer, 410: GONE},
+    "fetch is recorded, with the client's address; a session's runtime is handed out at "
+    "most RUNTIME_FETCH_LIMIT times (then 429), and never once the session is reported (410). "
+    "Never cached (`Cache-Control: no-store`).",
+    responses={200: RuntimeSerializer, 410: GONE, 429: FETCH_LIMIT},
 )
 class RuntimeView(WorkerView):
     def get(self, request, session_id):
         session = self.get_session(session_id)
-        if session.character is None or not session.character.is_active or not session.is_running:
+        if session.character is None or not session.character.is_active:
             raise GoneError()
-        services.record_runtime_fetch(
-            session,
-            client_address=request.META.get("REMOTE_ADDR"),
-            user_agent=request.headers.get("User-Agent", ""),
-        )
-        return Response(build_runtime(session, request))
+        try:
+            services.record_runtime_fetch(
+                session,
+                client_address=client_address(request),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except services.SessionOver:
+            raise GoneError() from None
+        except services.FetchLimitReached as exc:
+            raise Throttled(detail=f"{exc} (RUNTIME_FETCH_LIMIT).") from None
+        response = Response(build_runtime(session, request))
+        response["Cache-Control"] = "no-store"  # it carries secrets: no cache may keep a copy
+        return response
 
 
 @extend_schema(
     tags=["worker"],
     summary="Report a session's usage and transcript (ends it; a second report replaces it)",
+    description="The usage numbers come at the top level or under `usage` (both at once is "
+    "a 400); `llm_model`, the providers and the recording fields show in the history.",
     request=ReportSerializer,
     responses={
         200: inline_serializer(
@@ -101,6 +113,9 @@ class ReportView(WorkerView):
         if data.get("character_slug", session.character_slug) != session.character_slug:
             raise ValidationError({"character_slug": ["This is not the session's character."]})
         services.record_report(
-            session, usage=data.get("usage", {}), transcript=data.get("transcript", [])
+            session,
+            usage=data.get("usage", {}),
+            transcript=data.get("transcript", []),
+            reported={field: data[field] for field in services.REPORTED_FIELDS if field in data},
         )
         return Response({"session_id": session.id, "ended_at": session.ended_at})

@@ -14,6 +14,7 @@ from characters.validators import (
     SESSION_OVERRIDE_KEYS,
     default_session_overrides,
     handoff_errors,
+    stored_origins,
     validate_allowed_origins,
 )
 
@@ -89,7 +90,7 @@ class CharacterAdminForm(forms.ModelForm):
         value = self.cleaned_data["allowed_origins"]
         value = [] if value is None else value
         validate_allowed_origins(value)
-        return value  # de-duplicated by Character.clean(), as for every caller
+        return stored_origins(value)
 
     def clean_widget_appearance(self):
         value = self.cleaned_data["widget_appearance"]

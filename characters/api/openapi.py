@@ -13,7 +13,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from characters.api.serializers import MULTIPART_JSON_FIELDS
 from characters.schemas.appearance import FONT_FAMILY
 from characters.schemas.form_fields import FIELD_NAME
-from characters.schemas.lead_forms import FORM_ID, STEP_ID
+from characters.schemas.lead_forms import FORM_ID, STEP_ID, SUBMIT_PATH
 from oshara import schema_rules
 from oshara.schema_rules import HTTP_URL, _anchor_ends, _components, language_tag_pattern
 
@@ -55,6 +55,22 @@ def postprocess_multipart_forms(result, generator, request, public):
     return result
 
 
+CLEARED_BY_AN_EMPTY_PART = (
+    "In multipart, an empty part clears it: a part is text and cannot hold null (a "
+    'generated client would send the text "None").'
+)
+
+
+def as_part(prop):
+    """A text part cannot be null: a nullable string is cleared by an empty part instead."""
+    if prop.get("type") != "string" or not prop.get("nullable"):
+        return prop
+    part = {key: value for key, value in prop.items() if key != "nullable"}
+    described = [prop.get("description"), CLEARED_BY_AN_EMPTY_PART]
+    part["description"] = " ".join(filter(None, described))
+    return part
+
+
 def flatten_form(schema, components):
     """Replace each property that refers to an object component by its dotted keys."""
     properties, required = {}, list(schema.get("required", []))
@@ -67,7 +83,7 @@ def flatten_form(schema, components):
             for child, child_prop in nested.get("properties", {}).items():
                 properties[f"{key}.{child}"] = child_prop
             continue
-        properties[key] = prop
+        properties[key] = as_part(prop)
     flat = {**schema, "properties": properties}
     if required:
         flat["required"] = required
@@ -90,7 +106,7 @@ def _component_rules():
     return {
         ("FormRequest", "id"): pattern(FORM_ID),
         ("FormRequest", "submit_url"): {
-            "pattern": rf"^(/[^/\s\u0000][^\s\u0000]*|/|{HTTP_URL[1:-1]})$"
+            "pattern": rf"^({SUBMIT_PATH.pattern[1:-2]}|{HTTP_URL[1:-1]})$"
         },
         ("FormRequest", "fields"): non_empty,
         ("FormRequest", "steps"): non_empty,

@@ -8,7 +8,7 @@ from characters import services
 from characters.api.file_fields import KeptFileField, KeptImageField
 from characters.api.tool_integrations import ToolIntegrationsMixin
 from characters.contributions import contributions
-from characters.models import Character
+from characters.models import WRITE_ONLY_KEYS, Character
 from characters.schemas.appearance import WidgetAppearanceSerializer
 from characters.schemas.tools import mcp_servers_field, tools_field
 from characters.validators import (
@@ -18,6 +18,7 @@ from characters.validators import (
     SESSION_OVERRIDE_KEYS,
     dedupe,
     handoff_errors,
+    stored_origins,
     validate_audio,
     validate_http_url,
     validate_origin,
@@ -42,6 +43,9 @@ MULTIPART_JSON_FIELDS = (
     "mcp_servers",
     "is_active",
 )
+# What a multipart secret part holds when a client meant null: never stored as a key.
+# (openapi-python-client sends str(None); others send "null".)
+NULL_TEXTS = ("", "None", "null")
 # Lists a multipart body may also send as one part per item (what generated clients do).
 MULTIPART_LIST_FIELDS = {
     "allowed_origins": "text",
@@ -82,6 +86,8 @@ def multipart_to_dict(data, file_fields):
             value = _json_part(key, value)
         if value == "" and key in file_fields:
             value = None  # an empty form value clears the file
+        if key in WRITE_ONLY_KEYS and value in NULL_TEXTS:
+            value = None  # a part cannot hold null: what clients send for it clears the key
         parent, dot, child = key.partition(".")
         if dot and parent == "voice":
             result.setdefault("voice", {})[child] = value
@@ -219,8 +225,9 @@ class CharacterSerializer(
         extra_kwargs = {"image": {"allow_null": True}}
 
     def get_fields(self):
+        # Contributed fields (characters/contributions.py) go last, before the timestamps.
         fields = super().get_fields()
-        timestamps = {name: fields.pop(name) for name in self.Meta.read_only_fields}
+        timestamps = {name: fields.pop(name) for name in ("created_at", "updated_at")}
         for contribution in contributions():
             fields[contribution.name] = contribution.make_field()
         return {**fields, **timestamps}
@@ -242,7 +249,7 @@ class CharacterSerializer(
         return value
 
     def validate_allowed_origins(self, value):
-        return dedupe(value)
+        return stored_origins(value)
 
     def validate_session_overrides(self, value):
         return dedupe(value)

@@ -27,18 +27,24 @@ def tool_name(form_id):
     return form_id.replace("-", "_")
 
 
+# A submit_url that is not absolute: a path on the API's host ("/forms/submit"), or one
+# relative to the widget's apiUrl ("forms/submit"), which the widget resolves. Never another
+# host or scheme: no "//host", no backslash (browsers read it as "/"), no colon before the
+# first "/" (a scheme such as "javascript:"), no whitespace or NUL.
+SUBMIT_PATH = re.compile(r"^(/|/[^/\s\\\x00][^\s\\\x00]*|[^/:?#\s\\\x00]+([/?#][^\s\\\x00]*)?)\Z")
+
+
 def validate_submit_url(value):
-    """An absolute http(s) URL or a path on the API's host (null, managed storage, never
-    reaches validators)."""
-    if value.startswith("/") and not value.startswith("//"):
-        if any(ch.isspace() for ch in value):
-            raise serializers.ValidationError("A path must not contain spaces.")
+    """An absolute http(s) URL, or a path (SUBMIT_PATH); null (managed storage) never
+    reaches validators."""
+    if SUBMIT_PATH.match(value):
         return
     try:
         validate_http_url(value)
     except DjangoValidationError:
         raise serializers.ValidationError(
-            "Enter an absolute http(s) URL, a path starting with /, or null."
+            "Enter an absolute http(s) URL, a path (/forms/submit, or forms/submit relative "
+            "to the widget's apiUrl), or null."
         ) from None
 
 

@@ -18,7 +18,7 @@ from oshara.http.strict import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
-    StrictIntegerField,
+    StrictNumberField,
     StrictSerializer,
 )
 
@@ -212,7 +212,7 @@ class McpServerSerializer(StrictSerializer):
     url = StrictCharField(max_length=2000, validators=[validate_http_url])
     transport = StrictChoiceField(MCP_TRANSPORTS, default="streamable_http")
     headers = HeadersField(default=dict)
-    timeout_seconds = StrictIntegerField(min_value=2, max_value=30, default=12)
+    timeout_seconds = StrictNumberField(min_value=2, max_value=30, default=12)
     is_active = StrictBooleanField(default=True)
 
 

@@ -1,38 +1,6 @@
 """Matching a browser's Origin header against a character's allowed_origins."""
 
-from urllib.parse import urlsplit
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalise_origin(url, *, strict=False):
-    """ "scheme://host[:port]" in the form browsers send, or None if `url` has no usable origin.
-
-    Lower-case scheme and host, IDNA host, default port dropped, path/query ignored, so
-    "HTTPS://Acme.com:443/widgets" -> "https://acme.com". `strict` (for an Origin header)
-    refuses anything beyond an origin: a path, query, fragment or credentials.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except (TypeError, ValueError, AttributeError):
-        return None
-    if strict and (
-        parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
-    ):
-        return None
-    scheme, host = parts.scheme.lower(), parts.hostname
-    if scheme not in DEFAULT_PORTS or not host:
-        return None
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is None or port == DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+from characters.validators import normalise_origin
 
 
 def allowed_origin_set(allowed_origins):

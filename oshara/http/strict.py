@@ -1,6 +1,7 @@
 """Strict building blocks: no silent type coercion, no silently dropped keys."""
 
 import copy
+import math
 
 from rest_framework import serializers
 
@@ -32,6 +33,20 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictNumberField(serializers.FloatField):
+    """Only finite JSON numbers (not strings or booleans), kept as sent: 12 stays 12 and
+    12.5 stays 12.5, in the stored value and in responses."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            self.fail("invalid")
+        super().to_internal_value(data)  # the float conversion's own checks
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 class StrictChoiceField(serializers.ChoiceField):
