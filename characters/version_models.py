@@ -6,6 +6,8 @@ from django.db import models
 from characters.crypto import EncryptedJSONField
 
 NOTE_MAX_LENGTH = 500
+# The largest version number a PositiveIntegerField holds on every database.
+MAX_NUMBER = 2**31 - 1
 
 
 class AuthorType(models.TextChoices):

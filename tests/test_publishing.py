@@ -180,3 +180,8 @@ def test_publish_honours_if_match_and_is_the_owners(auth_client, other_client, m
     assert other_client.post(detail(manual_shop, "publish"), {}).status_code == 404
     assert APIClient().post(detail(manual_shop, "publish"), {}).status_code == 401
     assert appearance_name() == "Live name"
+
+
+def test_publishing_a_number_past_any_column_is_a_400(auth_client, manual_shop):
+    response = auth_client.post(detail(manual_shop, "publish"), {"version": 2**31})
+    assert response.status_code == 400 and "version" in response.json()

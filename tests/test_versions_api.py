@@ -239,3 +239,16 @@ def test_the_schema_documents_the_versions_endpoints(api_client):
     headers = {p["name"] for p in restore["parameters"] if p["in"] == "header"}
     assert {"If-Match", "X-Change-Note"} <= headers
     assert "version" in schema["components"]["schemas"]["Character"]["properties"]
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9999999999", "99999999999", "0"])
+def test_a_number_past_any_version_is_a_404_not_an_overflow(auth_client, bot, number):
+    assert auth_client.get(versions_url(bot, number)).status_code == 404
+    assert auth_client.get(versions_url(bot, number, "diff")).status_code == 404
+    assert auth_client.post(versions_url(bot, number, "restore")).status_code == 404
+    assert auth_client.get(versions_url(bot, 1, "diff"), {"to": number}).status_code == 404
+
+
+def test_a_diff_target_of_thousands_of_digits_is_a_404(auth_client, bot):
+    response = auth_client.get(versions_url(bot, 1, "diff"), {"to": "9" * 5000})
+    assert response.status_code == 404

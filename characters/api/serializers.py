@@ -23,6 +23,7 @@ from characters.validators import (
     validate_http_url,
     validate_origin,
 )
+from characters.version_models import MAX_NUMBER
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
@@ -301,7 +302,7 @@ class CharacterSerializer(
 class PublishSerializer(StrictSerializer):
     """POST /publish/: the version to make live (default: the newest)."""
 
-    version = StrictIntegerField(required=False, min_value=1)
+    version = StrictIntegerField(required=False, min_value=1, max_value=MAX_NUMBER)
 
     def validate_version(self, value):
         character = self.context["character"]

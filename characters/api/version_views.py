@@ -22,7 +22,7 @@ from characters.api.version_serializers import (
 )
 from characters.models import Character, CharacterVersion
 from characters.selectors import characters_for_reading
-from characters.version_models import Source
+from characters.version_models import MAX_NUMBER, Source
 from oshara.http.conditional import evaluate_preconditions
 from oshara.schema import error_response
 
@@ -60,7 +60,7 @@ class CharacterVersionViewSet(
     """The versions of one of the caller's characters; anyone else's slug is a 404."""
 
     lookup_field = "number"
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = "[0-9]{1,10}"
     pagination_class = HeaderLimitOffsetPagination
     serializer_class = VersionSerializer
 
@@ -91,6 +91,11 @@ class CharacterVersionViewSet(
             return found.defer("snapshot", "secrets")
         return found
 
+    def get_object(self):
+        if int(self.kwargs["number"]) > MAX_NUMBER:  # past any version, and any column
+            raise NotFound()
+        return super().get_object()
+
     def get_serializer_class(self):
         return VersionDetailSerializer if self.action == "retrieve" else VersionSerializer
 
@@ -110,6 +115,8 @@ class CharacterVersionViewSet(
         to = request.query_params.get("to", str(self.character.version))
         if not (to.isascii() and to.isdigit()):
             raise ValidationError({"to": ["Must be a version number."]})
+        if len(to) > len(str(MAX_NUMBER)) or int(to) > MAX_NUMBER:  # past any version
+            raise NotFound()
         target = get_object_or_404(self.get_queryset(), number=int(to))
         changes = history.masked_changes(
             history.version_configuration(source), history.version_configuration(target)
