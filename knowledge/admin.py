@@ -1,13 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from characters import revisions
 from characters.admin import add_inline
+from knowledge import progress
 from knowledge.models import Document
 from knowledge.tasks import enqueue_processing
 from knowledge.validators import detect_document_type
+from knowledge.worker import worker_status
 
 
 class DocumentUploadForm(forms.ModelForm):
@@ -23,11 +27,40 @@ class DocumentUploadForm(forms.ModelForm):
         return file
 
 
+NO_WORKER = (
+    "No task worker has been seen for over a minute (TASK_WORKER_LEASE_SECONDS): start one "
+    "(`make worker`, or `manage.py db_worker`), or documents stay Pending."
+)
+
+
+@admin.display(description="progress")
+def progress_summary(document):
+    """ "Embedding: 64 of 300 chunks" (pages while extracting and chunking)."""
+    summary = document.get_stage_display()
+    if document.stage in (Document.Stage.EMBEDDING, Document.Stage.DONE):
+        done, total, what = document.chunks_done, document.chunks_total, "chunks"
+    else:
+        done, total, what = document.pages_done, document.pages_total, "pages"
+    if total is not None:
+        summary += f": {done} of {total} {what}"
+    if document.status == Document.Status.FAILED:
+        summary += " (failed here)"
+    return summary
+
+
 class DocumentInline(admin.TabularInline):
     """Read-only: documents are uploaded and processed through the API."""
 
     model = Document
-    fields = readonly_fields = ["name", "file_type", "status", "chunk_count", "error", "created_at"]
+    fields = readonly_fields = [
+        "name",
+        "file_type",
+        "status",
+        "progress",
+        "chunk_count",
+        "error",
+        "created_at",
+    ]
     extra = 0
     can_delete = False
 
@@ -40,18 +73,38 @@ class DocumentInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def progress(self, obj):
+        return progress_summary(obj)
+
 
 add_inline(DocumentInline)
 
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "character", "file_type", "status", "chunk_count", "created_at"]
-    list_filter = ["status", "file_type"]
+    list_display = [
+        "__str__",
+        "character",
+        "file_type",
+        "status",
+        "progress",
+        "chunk_count",
+        "created_at",
+    ]
+    list_filter = ["status", "stage", "file_type"]
     list_select_related = ["character"]
     search_fields = ["file", "character__slug", "character__name"]
-    raw_id_fields = ["character"]
-    readonly_fields = ["file_type", "status", "chunk_count", "error", "created_at"]
+    # Picked by slug, name or owner (CharacterAdmin.search_fields), not by a numeric id.
+    autocomplete_fields = ["character"]
+    readonly_fields = [
+        "file_type",
+        "status",
+        "progress",
+        "chunk_count",
+        "error",
+        "task",
+        "created_at",
+    ]
     actions = ["requeue"]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -71,6 +124,32 @@ class DocumentAdmin(admin.ModelAdmin):
         # is private (no URL), so only its name shows.
         return ["character", "name", *self.readonly_fields]
 
+    def progress(self, obj):
+        return progress_summary(obj)
+
+    @admin.display(description="task")
+    def task(self, obj):
+        """The last processing task's own result: its status, and why it failed."""
+        result = progress.last_task(obj)
+        if result is None:
+            return "-"
+        outcome = result.traceback.strip().splitlines()[-1] if result.traceback else ""
+        meta = result._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[result.pk])
+        return format_html('<a href="{}">{}</a> {}', url, result.get_status_display(), outcome)
+
+    def changelist_view(self, request, extra_context=None):
+        self.warn_without_worker(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self.warn_without_worker(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def warn_without_worker(self, request):
+        if request.method == "GET" and worker_status() == "stale":
+            self.message_user(request, NO_WORKER, messages.WARNING)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
@@ -88,7 +167,11 @@ class DocumentAdmin(admin.ModelAdmin):
                 .values_list("pk", flat=True)
             )
             Document.objects.filter(pk__in=requeued).update(
-                status=Document.Status.PENDING, error=""
+                status=Document.Status.PENDING,
+                error="",
+                stage=Document.Stage.QUEUED,
+                progress_at=None,
+                **progress.RESTARTED,
             )
             for document_id in requeued:
                 enqueue_processing(document_id)

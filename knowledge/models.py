@@ -27,6 +27,16 @@ class Document(models.Model):
         PROCESSED = "PROCESSED", "Processed"
         FAILED = "FAILED", "Failed"
 
+    class Stage(models.TextChoices):
+        """Where processing is (knowledge/progress.py); a FAILED document keeps the stage it
+        failed in."""
+
+        QUEUED = "queued", "Queued"
+        EXTRACTING = "extracting", "Extracting text"
+        CHUNKING = "chunking", "Chunking"
+        EMBEDDING = "embedding", "Embedding"
+        DONE = "done", "Done"
+
     character = models.ForeignKey(
         "characters.Character", on_delete=models.CASCADE, related_name="documents"
     )
@@ -35,6 +45,13 @@ class Document(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     chunk_count = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True, default="")
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED)
+    # Counts of the current run; a total is null until it is known.
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -84,6 +101,17 @@ class DocumentChunk(models.Model):
 
     def __str__(self):
         return f"{self.document_id}#{self.index}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of each `manage.py db_worker` (knowledge/worker.py): a task left
+    running by a worker unseen for TASK_WORKER_LEASE_SECONDS is run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.worker_id} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
 class SessionSearchKey(models.Model):

@@ -12,15 +12,36 @@ from oshara.http.strict import RejectUnknownFieldsMixin
 QUERY_MAX_LENGTH = 1000
 
 
+class DocumentProgressSerializer(serializers.ModelSerializer):
+    """Where processing is: queued → extracting → chunking → embedding → done. A FAILED
+    document keeps the stage it failed in; a total is null until it is known."""
+
+    class Meta:
+        model = Document
+        fields = ["stage", "pages_done", "pages_total", "chunks_done", "chunks_total"]
+        read_only_fields = fields
+
+
 class DocumentSerializer(serializers.ModelSerializer):
     file = serializers.SerializerMethodField(
         help_text="Where the owner downloads the file (authenticated, as an attachment)."
     )
     name = serializers.CharField(read_only=True, help_text="The stored file's name.")
+    progress = DocumentProgressSerializer(source="*", read_only=True)
 
     class Meta:
         model = Document
-        fields = ["id", "file", "name", "file_type", "status", "chunk_count", "error", "created_at"]
+        fields = [
+            "id",
+            "file",
+            "name",
+            "file_type",
+            "status",
+            "progress",
+            "chunk_count",
+            "error",
+            "created_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)

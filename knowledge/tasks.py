@@ -9,8 +9,9 @@ from characters import revisions
 from knowledge.chunking import split_pages_into_chunks
 from knowledge.embeddings import EmbeddingError
 from knowledge.extraction import ExtractionError, extract_pages
-from knowledge.indexing import embed_texts, embedding_fields
+from knowledge.indexing import embedding_fields
 from knowledge.models import Document, DocumentChunk
+from knowledge.progress import RESTARTED, embed_with_progress, report
 
 try:  # Django 6 ships the Tasks API; on 5.2 the django-tasks backport provides it.
     from django.tasks import task
@@ -20,6 +21,10 @@ except ImportError:
 logger = logging.getLogger(__name__)
 
 PROCESSING_FAILED = "The document could not be processed; upload it again or contact support."
+
+
+class DocumentFailed(Exception):
+    """Raised once the document is saved FAILED, so its task result says Failed too."""
 
 
 def enqueue_processing(document_id):
@@ -40,12 +45,16 @@ def process_document(document_id):
     except Document.DoesNotExist:
         return "deleted"  # removed before a worker reached it
     try:
+        report(document_id, Document.Stage.EXTRACTING, **RESTARTED)
+        pages = extract_pages(document)
+        report(document_id, Document.Stage.CHUNKING, pages_done=len(pages), pages_total=len(pages))
         chunks = split_pages_into_chunks(
-            extract_pages(document),
+            pages,
             settings.KNOWLEDGE_CHUNK_TOKENS,
             settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
         )
-        embedder, vectors = embed_texts(chunk.text for chunk in chunks)
+        report(document_id, Document.Stage.EMBEDDING, chunks_total=len(chunks))
+        embedder, vectors = embed_with_progress(document_id, chunks)
         return save_result(
             document_id,
             status=Document.Status.PROCESSED,
@@ -53,12 +62,15 @@ def process_document(document_id):
             embeddings=[embedding_fields(embedder, vector) for vector in vectors],
         )
     except (ExtractionError, EmbeddingError) as exc:
-        return save_result(document_id, status=Document.Status.FAILED, error=str(exc))
+        error = str(exc)
     except Exception:
         # Whatever went wrong (a database error, a bug), the document must not stay PENDING;
         # the owner sees why in general terms, the log has the details.
         logger.exception("Processing document %s failed", document_id)
-        return save_result(document_id, status=Document.Status.FAILED, error=PROCESSING_FAILED)
+        error = PROCESSING_FAILED
+    if save_result(document_id, status=Document.Status.FAILED, error=error) == "deleted":
+        return "deleted"
+    raise DocumentFailed(error)
 
 
 def save_result(document_id, *, status, chunks=(), embeddings=(), error=""):
@@ -85,8 +97,9 @@ def save_result(document_id, *, status, chunks=(), embeddings=(), error=""):
             ],
             batch_size=500,
         )
+        done = {"stage": Document.Stage.DONE} if status == Document.Status.PROCESSED else {}
         Document.objects.filter(pk=document_id).update(
-            status=status, chunk_count=len(chunks), error=error
+            status=status, chunk_count=len(chunks), chunks_done=len(chunks), error=error, **done
         )
     logger.info("Document %s %s with %d chunks", document_id, status, len(chunks))
     return str(status)

@@ -130,6 +130,7 @@ def test_widget_worker_owner_flow_and_no_secret_elsewhere(
     assert "Where is my order?" in pages["session admin"]  # the transcript is readable
     assert "X-Session-Token" in pages["session admin"]  # header names, not values
     assert "oshara-worker/1.0" in pages["session admin"]  # the runtime fetch is listed
+    assert "Runtime fetches" in pages["session admin"]  # its heading, spelled right
     for where, text in pages.items():
         assert_no_secret(text, where)
     # ...nor a log line.

@@ -8,7 +8,24 @@ from tests.helpers import make_docx, make_pdf, make_zip, upload, words
 
 pytestmark = pytest.mark.django_db
 
-DOCUMENT_KEYS = {"id", "file", "name", "file_type", "status", "chunk_count", "error", "created_at"}
+DOCUMENT_KEYS = {
+    "id",
+    "file",
+    "name",
+    "file_type",
+    "status",
+    "progress",
+    "chunk_count",
+    "error",
+    "created_at",
+}
+QUEUED = {
+    "stage": "queued",
+    "pages_done": 0,
+    "pages_total": None,
+    "chunks_done": 0,
+    "chunks_total": None,
+}
 
 
 def documents_url(slug):
@@ -38,6 +55,7 @@ def test_text_upload_is_pending_then_processed_with_known_chunk_count(post_docum
     body = response.json()
     assert set(body) == DOCUMENT_KEYS
     assert body["status"] == "PENDING"
+    assert body["progress"] == QUEUED
     assert body["file_type"] == "txt"
     assert body["file"] == f"http://testserver{document_url('support-bot', body['id'])}file/"
     assert body["name"] == "notes.txt"
@@ -45,6 +63,13 @@ def test_text_upload_is_pending_then_processed_with_known_chunk_count(post_docum
     document = auth_client.get(document_url("support-bot", body["id"])).json()
     assert document["status"] == "PROCESSED"
     assert document["chunk_count"] == 3
+    assert document["progress"] == {
+        "stage": "done",
+        "pages_done": 1,
+        "pages_total": 1,
+        "chunks_done": 3,
+        "chunks_total": 3,
+    }
     assert document["error"] == ""
     chunks = list(DocumentChunk.objects.filter(document_id=body["id"]))
     assert [chunk.token_count for chunk in chunks] == [500, 500, 300]

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from knowledge.chunking import split_into_chunks
 from knowledge.models import Document, DocumentChunk
-from knowledge.tasks import process_document
+from knowledge.tasks import DocumentFailed, process_document
 from tests.helpers import make_pdf, upload, words
 
 
@@ -68,7 +68,8 @@ def test_reprocessing_a_failed_document_clears_stale_chunks(make_document):
     document = make_document("a.pdf", b"%PDF-1.4 damaged", "pdf", status="PROCESSED")
     DocumentChunk.objects.create(document=document, index=0, text="stale", token_count=1)
 
-    assert process_document.call(document.pk) == "FAILED"
+    with pytest.raises(DocumentFailed):  # the task's result says Failed too
+        process_document.call(document.pk)
 
     document.refresh_from_db()
     assert (document.status, document.chunk_count) == ("FAILED", 0)
@@ -79,7 +80,8 @@ def test_missing_file_fails_with_a_readable_error(make_document):
     document = make_document("gone.txt", b"text", "txt")
     document.file.storage.delete(document.file.name)
 
-    process_document.call(document.pk)
+    with pytest.raises(DocumentFailed, match="missing from storage"):
+        process_document.call(document.pk)
 
     document.refresh_from_db()
     assert document.status == "FAILED"
@@ -175,7 +177,8 @@ def test_password_protected_pdf_fails_with_a_readable_error(make_document):
     writer.write(buffer)
     document = make_document("locked.pdf", buffer.getvalue(), "pdf")
 
-    assert process_document.call(document.pk) == "FAILED"
+    with pytest.raises(DocumentFailed):
+        process_document.call(document.pk)
 
     document.refresh_from_db()
     assert document.error == "The PDF is password-protected; upload an unprotected copy."

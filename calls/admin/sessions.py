@@ -30,6 +30,7 @@ class RunningFilter(admin.SimpleListFilter):
 
 class RuntimeFetchInline(admin.TabularInline):
     model = RuntimeFetch
+    verbose_name_plural = "runtime fetches"
     extra = 0
     can_delete = False
     fields = readonly_fields = ["fetched_at", "client_address", "user_agent"]

@@ -11,6 +11,7 @@ from characters.admin.forms import (
     HandoffTargetForm,
     HandoffTargetFormSet,
 )
+from characters.admin.preview import widget_preview_html
 from characters.api.serializers import CharacterSerializer
 from characters.history import Change
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
@@ -69,7 +70,14 @@ class CharacterAdmin(admin.ModelAdmin):
     ]
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["image_preview", "has_key", "has_kb_key", "created_at", "updated_at"]
+    readonly_fields = [
+        "image_preview",
+        "widget_preview",
+        "has_key",
+        "has_kb_key",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (
             "Identity",
@@ -121,8 +129,10 @@ class CharacterAdmin(admin.ModelAdmin):
         (
             "Appearance",
             {
-                "fields": ["widget_appearance"],
-                "description": "A JSON object of widget appearance overrides, as in the API.",
+                "fields": ["widget_preview", "widget_appearance"],
+                "description": "The widget appearance overrides, as in the API: what is left "
+                "empty keeps the platform's default. The preview follows the editor as you type; "
+                "nothing is saved until you save.",
             },
         ),
         (
@@ -147,7 +157,14 @@ class CharacterAdmin(admin.ModelAdmin):
     actions = ["duplicate_selected", "duplicate_selected_with_key", "export_as_json"]
 
     class Media:
-        js = ["characters/admin/handoff_autocomplete.js"]
+        css = {"all": ["characters/admin/widget_preview.css"]}
+        # jQuery first, named: the structured editors' media would otherwise come before it.
+        js = [
+            "admin/js/vendor/jquery/jquery.min.js",
+            "admin/js/jquery.init.js",
+            "characters/admin/handoff_autocomplete.js",
+            "characters/admin/widget_preview.js",
+        ]
 
     def get_queryset(self, request):
         # The keys are never loaded (nor decrypted) for display: a NULL check says if one is set.
@@ -223,6 +240,10 @@ class CharacterAdmin(admin.ModelAdmin):
         return format_html(
             '<img src="{}" alt="" style="max-width: 160px; max-height: 160px;">', obj.image.url
         )
+
+    @admin.display(description="live preview")
+    def widget_preview(self, obj):
+        return widget_preview_html(obj)
 
     @admin.action(description="Duplicate selected characters (without their key)")
     def duplicate_selected(self, request, queryset):

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
+from characters.admin.editor_data import prune
+from characters.admin.editors import MODE_SUFFIX, StructuredJSONWidget, error_map
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
 from characters.schemas.appearance import validate_widget_appearance
 from characters.validators import (
@@ -17,6 +19,9 @@ from characters.validators import (
     stored_origins,
     validate_allowed_origins,
 )
+
+# Edited with a structured editor drawn from the API's schema (characters/admin/editors.py).
+STRUCTURED_FIELDS = ("widget_appearance", "tools", "mcp_servers")
 
 # A blank position puts the target after the numbered ones (PositiveSmallIntegerField's max).
 POSITION_AT_END = 32767
@@ -84,6 +89,14 @@ class CharacterAdminForm(forms.ModelForm):
         # name (for the form field below) in its fieldsets.
         exclude = list(WRITE_ONLY_KEYS)  # noqa: DJ006
         field_classes = {"allowed_origins": PrettyJSONField, "widget_appearance": PrettyJSONField}
+        widgets = {name: StructuredJSONWidget(name) for name in STRUCTURED_FIELDS}
+
+    def full_clean(self):
+        super().full_clean()
+        # Each message that names a place inside the JSON is also shown at that place.
+        for name in STRUCTURED_FIELDS:
+            if self._errors and name in self._errors and name in self.fields:
+                self.fields[name].widget.error_map = error_map(self._errors[name])
 
     def clean_allowed_origins(self):
         # Model validation skips "empty" values such as {}, so the shared validator runs here.
@@ -92,8 +105,21 @@ class CharacterAdminForm(forms.ModelForm):
         validate_allowed_origins(value)
         return stored_origins(value)
 
+    def from_editor(self, name):
+        """The field's value, less what the structured editor filled in (not the raw view's)."""
+        value = self.cleaned_data[name]
+        if self.data.get(self.add_prefix(name) + MODE_SUFFIX) == "structured":
+            return prune(value, self.initial.get(name))
+        return value
+
+    def clean_tools(self):
+        return self.from_editor("tools")
+
+    def clean_mcp_servers(self):
+        return self.from_editor("mcp_servers")
+
     def clean_widget_appearance(self):
-        value = self.cleaned_data["widget_appearance"]
+        value = self.from_editor("widget_appearance")
         # Stored as the API stores it: the serializer's output (strings trimmed, and so on).
         return validate_widget_appearance({} if value is None else value)
 
