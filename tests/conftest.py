@@ -120,8 +120,10 @@ def _empty_read_cache():
     from characters.api import read_cache
 
     read_cache.entries.clear()
+    read_cache.acting_organization_ids.clear()
     yield
     read_cache.entries.clear()
+    read_cache.acting_organization_ids.clear()
 
 
 @pytest.fixture

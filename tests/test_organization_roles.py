@@ -74,6 +74,40 @@ CASES = [
         expect(200, "editor"),
     ),
     ("delete a character", "delete", f"{CHARACTERS}acme-bot/", None, "json", expect(204, "editor")),
+    (
+        "change publishing",
+        "patch",
+        f"{CHARACTERS}acme-bot/",
+        {"publishing": "manual"},
+        "json",
+        expect(200, "admin"),
+    ),
+    # The character publishes every version itself ("auto"): an admin's publish is the 409.
+    ("publish", "post", f"{CHARACTERS}acme-bot/publish/", {}, "json", expect(409, "admin")),
+    (
+        "list versions",
+        "get",
+        f"{CHARACTERS}acme-bot/versions/",
+        None,
+        "json",
+        expect(200, "viewer"),
+    ),
+    (
+        "read a version",
+        "get",
+        f"{CHARACTERS}acme-bot/versions/1/",
+        None,
+        "json",
+        expect(200, "viewer"),
+    ),
+    (
+        "restore a version",
+        "post",
+        f"{CHARACTERS}acme-bot/versions/1/restore/",
+        None,
+        "json",
+        expect(200, "editor"),
+    ),
     ("list documents", "get", DOCUMENTS, None, "json", expect(200, "viewer")),
     (
         "upload a document",
@@ -201,9 +235,11 @@ def team(make_user, calls_settings):
         Membership.objects.create(organization=acme, user=members[role], role=role)
     target = make_user("target@example.com")
     Membership.objects.create(organization=acme, user=target, role="viewer")
-    character = Character.objects.create(
-        organization=acme, owner=founder, slug="acme-bot", name="Acme"
+    created = client_for(founder).post(
+        CHARACTERS, {"slug": "acme-bot", "name": "Acme"}, format="json", HTTP_X_ORGANIZATION="acme"
     )
+    assert created.status_code == 201, created.content  # through the API: version 1 recorded
+    character = Character.objects.get(slug="acme-bot")
     document = Document.objects.create(
         character=character, file="documents/x/notes.txt", file_type="txt", status="PROCESSED"
     )

@@ -25,7 +25,7 @@ from tests.helpers import PASSWORD, client_for, png_upload
 
 BEFORE = [
     ("accounts", "0002_api_keys"),
-    ("characters", "0010_character_session_overrides"),
+    ("characters", "0012_character_publishing"),
     ("calls", "0004_platform_history_fields"),
 ]
 SECRET = "sk-old-secret-value-0123456789"

@@ -107,6 +107,8 @@ def paged_keys(cacheable, character_type, limit, offset):
     """A paged list's keys and total: through the organization's list positions once its id
     is known in this process, else by the plain statement, whose rows tell it (a long list
     then builds its positions at once, for the next pages)."""
+    if positions.shared_cache() is None:  # no positions to key: the plain statement
+        return versions.find_page(*cacheable, character_type, limit, offset)
     scope, values = cacheable
     reader = None if scope == versions.KNOWN else reader_of(values)
     organization_id = (

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_personal_organizations"),
-        ("characters", "0010_character_session_overrides"),
+        ("characters", "0012_character_publishing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -13,7 +13,7 @@ def move_into_personal_organizations(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("characters", "0011_character_organization")]
+    dependencies = [("characters", "0013_character_organization")]
 
     operations = [
         migrations.RunPython(move_into_personal_organizations, migrations.RunPython.noop),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("characters", "0012_characters_into_organizations")]
+    dependencies = [("characters", "0014_characters_into_organizations")]
 
     operations = [
         migrations.AlterField(
