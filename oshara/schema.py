@@ -115,6 +115,17 @@ class AutoSchema(BaseAutoSchema):
             return ["application/json"]
         return parsers
 
+    def _permission_header(self):
+        """A request header one of the view's permissions reads (`schema_header`: name,
+        pattern, description), e.g. the organization a request acts in; a view that names
+        it otherwise (in its path) sets `permission_header_documented = False`."""
+        if not getattr(self.view, "permission_header_documented", True):
+            return None
+        for permission in getattr(self.view, "permission_classes", ()):
+            if header := getattr(permission, "schema_header", None):
+                return header
+        return None
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
@@ -123,6 +134,8 @@ class AutoSchema(BaseAutoSchema):
             names.append(CONDITIONAL_PARAMETERS[action])
         if self._uses("idempotent") and action == "create":
             names.append(IDEMPOTENCY_KEY)
+        if header := self._permission_header():
+            names.append(header)
         for name, *pattern, description in names:
             schema = {"type": "string", **({"pattern": pattern[0]} if pattern else {})}
             parameters.append(

@@ -131,7 +131,9 @@ def test_uploads_have_a_multipart_form_with_dotted_voice_keys(schema):
 def test_list_documents_its_query_parameters_and_headers(schema):
     list_op = operation(schema, "/api/ai-characters/", "get")
     params = {p["name"]: p for p in list_op["parameters"]}
-    assert set(params) == {"character_type", "search", "limit", "offset"}
+    # X-Organization: the organization the request acts in (DESIGN.md, "Organizations").
+    assert set(params) == {"character_type", "search", "limit", "offset", "X-Organization"}
+    assert params["X-Organization"]["in"] == "header"
     assert params["character_type"]["schema"]["enum"] == [
         "",
         "PODCAST_HOST",

@@ -37,6 +37,14 @@ def require(request, action):
 
 
 class OrganizationRole(BasePermission):
+    # Documented on every operation of the views that name this permission (oshara/schema.py).
+    schema_header = (
+        "X-Organization",
+        r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        "The slug of the organization the request acts in (default: your default "
+        "organization; an API key acts in its own, and naming another is a 403).",
+    )
+
     def has_permission(self, request, view):
         action = action_of(request, view)
         if action != roles.READ:

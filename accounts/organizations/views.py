@@ -35,6 +35,8 @@ class InOrganizationMixin:
     table is applied."""
 
     organization_kwarg = "organization_slug"
+    # The path names the organization: X-Organization is not read here.
+    permission_header_documented = False
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = self.get_format_suffix(**kwargs)
