@@ -93,6 +93,7 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     if changed:
         history.with_stored_file_names(after, character)
         history.record(character, after, changed, change, published=live)
+        history.prune(character)
     elif newly_live:  # back to "auto": the newest version is live from now on
         history.mark_published(character, character.version)
     return character
@@ -121,7 +122,7 @@ def restore_version(character, version, change):
         target.slug: target
         for target in lock_for_reference(
             Character.objects.filter(
-                owner_id=character.owner_id, slug__in=document["handoff_targets"]
+                organization_id=character.organization_id, slug__in=document["handoff_targets"]
             )
         )
     }

@@ -26,7 +26,7 @@ from tests.helpers import PASSWORD, client_for, png_upload
 BEFORE = [
     ("accounts", "0002_api_keys"),
     ("characters", "0012_character_publishing"),
-    ("calls", "0004_platform_history_fields"),
+    ("calls", "0005_session_version"),
 ]
 SECRET = "sk-old-secret-value-0123456789"
 DOCUMENT_TEXT = b"Opening hours: nine to five."

@@ -86,7 +86,9 @@ class CharacterVersionViewSet(
                 characters_for_reading().filter(pk__in=characters)
             )
         else:
-            characters = characters.only("id", "owner_id", "slug", "created_at", "version")
+            characters = characters.only(
+                "id", "owner_id", "organization_id", "slug", "created_at", "version"
+            )
         self.character = characters.first()
         if self.character is None:
             raise NotFound()

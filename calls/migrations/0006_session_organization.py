@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_personal_organizations"),
-        ("calls", "0004_platform_history_fields"),
+        ("calls", "0005_session_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0006_sessions_into_organizations")]
+    dependencies = [("calls", "0007_sessions_into_organizations")]
 
     operations = [
         migrations.AlterField(

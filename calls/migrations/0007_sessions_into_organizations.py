@@ -13,7 +13,7 @@ def move_into_personal_organizations(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0005_session_organization")]
+    dependencies = [("calls", "0006_session_organization")]
 
     operations = [
         migrations.RunPython(move_into_personal_organizations, migrations.RunPython.noop),
