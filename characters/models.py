@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from characters import validators
 from characters.changes import record_change
@@ -157,8 +157,11 @@ class Character(models.Model):
         self.revision = uuid.uuid4()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
-        super().save(*args, **kwargs)
-        record_change(self)
+        created = self._state.adding
+        # One transaction for the row and what the change path writes with it (its event).
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            record_change(self, "created" if created else "updated")
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -28,7 +28,7 @@ def delete_file_on_commit(fieldfile):
 def character_deleted(sender, instance, **kwargs):
     delete_file_on_commit(instance.image)
     delete_file_on_commit(instance.voice_audio_file)
-    record_change(instance)
+    record_change(instance, "deleted")
 
 
 class StoredFiles:

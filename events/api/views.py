@@ -1,0 +1,41 @@
+"""GET /api/events/: the caller's audit log, newest first, a cursor in the Link header."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from events import selectors
+from events.api.serializers import EventQuerySerializer, EventSerializer
+from events.scope import scope_of_user
+
+
+class EventListView(GenericAPIView):
+    serializer_class = EventSerializer
+
+    @extend_schema(
+        tags=["events"],
+        summary="List events (the audit log)",
+        parameters=[EventQuerySerializer],
+        responses={200: EventSerializer(many=True)},
+    )
+    def get(self, request):
+        query = EventQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = dict(query.validated_data)
+        limit = filters.pop("limit")
+        cursor = filters.pop("cursor", None)
+        try:
+            position = selectors.decode_cursor(cursor) if cursor else None
+        except selectors.BadCursor:
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+        events, more = selectors.events_page(
+            scope_of_user(request.user), limit=limit, cursor=position, **filters
+        )
+        response = Response(EventSerializer(events, many=True).data)
+        if more:
+            params = request.query_params.copy()
+            params["cursor"] = selectors.encode_cursor(events[-1])
+            url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+            response["Link"] = f'<{url}>; rel="next"'
+        return response
