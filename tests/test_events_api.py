@@ -10,7 +10,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from events.models import Event
-from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
