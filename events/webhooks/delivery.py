@@ -47,7 +47,8 @@ def attempt(delivery_id, now=None):
     secrets_ = signing.signing_secrets(delivery.endpoint, now)
     headers = signing.headers_for(delivery.event_id, body, secrets_, timezone.now())
     outcome = sending.post(delivery.endpoint.url, body, headers)
-    return record_outcome(delivery, outcome, timezone.now())
+    # The sweep's clock (`now`) for the schedule; the signature's timestamp is the real time.
+    return record_outcome(delivery, outcome, max(now, timezone.now()))
 
 
 def record_outcome(delivery, outcome, now):
