@@ -23,9 +23,13 @@ def decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, event_id = raw.split("|", 1)
-        return datetime.fromisoformat(created_at), event_id
+        created_at = datetime.fromisoformat(created_at)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursor from None
+    # Only what encode_cursor() writes: an aware time a database can compare.
+    if created_at.tzinfo is None or created_at.year < 2 or len(event_id) > 40:
+        raise BadCursor
+    return created_at, event_id
 
 
 def type_filter(pattern):

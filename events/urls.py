@@ -1,6 +1,5 @@
 """/api/events/ and /api/webhooks/."""
 
-from django.db.transaction import non_atomic_requests
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
@@ -11,6 +10,6 @@ router = SimpleRouter()
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
-    path("events/", non_atomic_requests(EventListView.as_view()), name="events"),
+    path("events/", EventListView.as_view(), name="events"),
     *router.urls,
 ]
