@@ -6,6 +6,13 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist); 0 runs the suite in this process.
 TEST_PROCESSES ?= 2
+# Development commands run with DEBUG on (an unset DJANGO_DEBUG means off: oshara/settings.py);
+# `DJANGO_DEBUG=false make run` tries production settings locally.
+DJANGO_DEBUG ?= true
+DEV := DJANGO_DEBUG=$(DJANGO_DEBUG)
+# `make run`'s server: gunicorn, as in production, with threads so 50 simultaneous clients are
+# served without a reset (runserver's listen backlog is 10), reloading on code changes.
+RUN_THREADS ?= 16
 
 .PHONY: run worker test fuzz client docs-check image-check schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
 
@@ -22,19 +29,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:8000
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:8000 (DEBUG on)
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/gunicorn oshara.wsgi:application --bind $(HOST):$(PORT) \
+		--worker-class gthread --threads $(RUN_THREADS) --reload --access-logfile -
 
 worker: $(VENV)/.installed ## process knowledge-base documents in the background (Ctrl+C stops)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py db_worker
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py db_worker
 
 migrate: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
 superuser: $(VENV)/.installed
-	$(BIN)/python manage.py createsuperuser
+	$(DEV) $(BIN)/python manage.py createsuperuser
 
 test: $(VENV)/.installed-dev ## run the whole suite (DATABASE_URL picks the database)
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
@@ -52,7 +60,7 @@ image-check: $(VENV)/.installed-dev ## the Docker image's files installed and ch
 	bash .ci/image
 
 schema: $(VENV)/.installed ## write the OpenAPI schema to openapi.yaml, failing on any warning
-	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+	$(DEV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
 lint: $(VENV)/.installed-dev ## ruff, and the import rule (docs/architecture.md)
 	$(BIN)/ruff check .

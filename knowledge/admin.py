@@ -11,6 +11,7 @@ from knowledge import progress
 from knowledge.models import Document
 from knowledge.tasks import enqueue_processing
 from knowledge.validators import detect_document_type
+from knowledge.worker import worker_status
 
 
 class DocumentUploadForm(forms.ModelForm):
@@ -27,8 +28,8 @@ class DocumentUploadForm(forms.ModelForm):
 
 
 NO_WORKER = (
-    "No worker has taken a task for over a minute while documents wait: start one "
-    "(`make worker`, or `manage.py db_worker`), or they stay Pending."
+    "No task worker has been seen for over a minute (TASK_WORKER_LEASE_SECONDS): start one "
+    "(`make worker`, or `manage.py db_worker`), or documents stay Pending."
 )
 
 
@@ -146,7 +147,7 @@ class DocumentAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def warn_without_worker(self, request):
-        if request.method == "GET" and progress.no_worker_seen():
+        if request.method == "GET" and worker_status() == "stale":
             self.message_user(request, NO_WORKER, messages.WARNING)
 
     def save_model(self, request, obj, form, change):

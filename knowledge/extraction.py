@@ -2,8 +2,10 @@
 UTF-8 otherwise."""
 
 import logging
+import posixpath
 import zipfile
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
 from django.conf import settings
 
@@ -95,17 +97,77 @@ def docx_text(file):
     return [Page(None, "\n".join(text.parts))]
 
 
+# A member this much larger unpacked than packed is a zip bomb (DOCX markup packs 3-30x);
+# checked from this size up, where a ratio means something.
+ZIP_BOMB_RATIO = 100
+ZIP_BOMB_MIN_BYTES = 1024 * 1024
+# [Content_Types].xml names a handful of types: a few KiB in any real document.
+CONTENT_TYPES_MAX_BYTES = 256 * 1024
+
+
 def check_unzipped_size(file):
-    """Refuse a zip bomb before unpacking: Python's zipfile never inflates a member past the
-    size its header declares, so the declared total bounds what python-docx can read."""
-    limit = settings.KNOWLEDGE_MAX_UNZIPPED_BYTES
+    """Refuse a DOCX that would exhaust the worker's memory, from the zip's directory alone,
+    before anything is unpacked: python-docx loads every part and parses each XML part whole
+    (about 18 bytes of memory per byte of markup), before any text limit can apply.
+
+    Python's zipfile never inflates a member past the size its header declares, so the
+    declared sizes bound what python-docx can read. The markup is every part [Content_Types]
+    .xml calls XML, whatever its name, plus the relationships."""
     with zipfile.ZipFile(file) as archive:
-        total = sum(member.file_size for member in archive.infolist())
+        members = archive.infolist()
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > settings.KNOWLEDGE_MAX_UNZIPPED_BYTES:
+            raise ExtractionError(
+                f"The Word document unpacks to more than {settings.KNOWLEDGE_MAX_UNZIPPED_BYTES}"
+                " bytes; it may be damaged."
+            )
+        for member in members:
+            if member.file_size >= ZIP_BOMB_MIN_BYTES and member.file_size > (
+                ZIP_BOMB_RATIO * max(member.compress_size, 1)
+            ):
+                raise ExtractionError(
+                    f"The Word document is compressed more than {ZIP_BOMB_RATIO} times over;"
+                    " it may be damaged."
+                )
+        types = content_types(archive)
+        markup = sum(member.file_size for member in members if is_markup(member.filename, types))
     file.seek(0)
-    if total > limit:
+    if markup > settings.KNOWLEDGE_MAX_DOCX_MARKUP_BYTES:
         raise ExtractionError(
-            f"The Word document unpacks to more than {limit} bytes; it may be damaged."
+            f"The Word document holds more than {settings.KNOWLEDGE_MAX_DOCX_MARKUP_BYTES} bytes"
+            " of text and formatting; split it."
         )
+
+
+def is_markup(name, types):
+    name = name.lower()  # part names are case-insensitive (OPC)
+    if name == CONTENT_TYPES.lower() or name.endswith(".rels"):
+        return True
+    extension = posixpath.splitext(name)[1].lstrip(".")
+    content_type = types["overrides"].get(name, types["defaults"].get(extension, ""))
+    return "xml" in content_type
+
+
+CONTENT_TYPES = "[Content_Types].xml"
+CONTENT_TYPES_NAMESPACE = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def content_types(archive):
+    """The package's content types: by extension and by part name."""
+    member = archive.getinfo(CONTENT_TYPES)  # KeyError: not a Word document
+    if member.file_size > CONTENT_TYPES_MAX_BYTES:
+        raise ExtractionError(UNREADABLE[Document.FileType.DOCX])
+    root = ElementTree.fromstring(archive.read(member))
+    return {
+        "defaults": {
+            item.get("Extension", "").lower(): item.get("ContentType", "")
+            for item in root.iter(f"{CONTENT_TYPES_NAMESPACE}Default")
+        },
+        "overrides": {
+            item.get("PartName", "").lstrip("/").lower(): item.get("ContentType", "")
+            for item in root.iter(f"{CONTENT_TYPES_NAMESPACE}Override")
+        },
+    }
 
 
 def plain_text(file):

@@ -103,6 +103,17 @@ class DocumentChunk(models.Model):
         return f"{self.document_id}#{self.index}"
 
 
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of each `manage.py db_worker` (knowledge/worker.py): a task left
+    running by a worker unseen for TASK_WORKER_LEASE_SECONDS is run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.worker_id} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
 class SessionSearchKey(models.Model):
     """What a call session's search key may search, and until when (knowledge/session_keys.py).
 

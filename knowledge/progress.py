@@ -1,9 +1,6 @@
-"""What a document's processing has reached (the admin and the API's `progress` show it), and
-whether a worker is there to process it at all."""
+"""What a document's processing has reached (the admin and the API's `progress` show it).
+Whether a worker is there to process it at all: knowledge/worker.py, worker_status()."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -14,8 +11,6 @@ from knowledge.models import Document
 
 # Chunks embedded per step: the progress moves at least this often on a long document.
 EMBEDDING_BATCH = 64
-# A task waiting longer than this, with no task started meanwhile, means no worker runs.
-WORKER_SILENCE = timedelta(minutes=1)
 TASK_PATH = "knowledge.tasks.process_document"
 # The counts of a run that starts again.
 RESTARTED = {"pages_done": 0, "pages_total": None, "chunks_done": 0, "chunks_total": None}
@@ -60,21 +55,3 @@ def progress(document):
         "chunks_done": document.chunks_done,
         "chunks_total": document.chunks_total,
     }
-
-
-def uses_database_queue():
-    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
-    return backend.startswith("django_tasks_db")
-
-
-def no_worker_seen():
-    """True when a document's task has waited over WORKER_SILENCE and no task has started
-    since then: nothing is taking work from the queue (the database queue only; other
-    backends run tasks their own way)."""
-    if not uses_database_queue():
-        return False
-    since = timezone.now() - WORKER_SILENCE
-    waiting = DBTaskResult.objects.filter(
-        task_path=TASK_PATH, status="READY", enqueued_at__lt=since
-    ).exists()
-    return waiting and not DBTaskResult.objects.filter(started_at__gte=since).exists()

@@ -14,11 +14,12 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
-# DJANGO_DEBUG unset means a development run (`make run`); production sets it to false (the
-# Dockerfile and docker-compose.yml do). Either way no signing or encryption key is a constant:
-# development keys are random and kept in DEV_SECRETS_FILE; production refuses to start without
-# its own (oshara/keys.py).
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# DJANGO_DEBUG unset means off: a forgotten variable must never serve production in debug.
+# Development turns it on explicitly (`make run`, `make worker`, the test suite's
+# tests/settings.py). Either way no signing or encryption key is a constant: development keys
+# are random and kept in DEV_SECRETS_FILE; production refuses to start without its own
+# (oshara/keys.py).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DEV_SECRETS_FILE = env.path("DEV_SECRETS_FILE", default=BASE_DIR / ".dev-secrets.json")
 SECRET_KEY = keys.secret_key(env.str("DJANGO_SECRET_KEY", default=""), DEBUG, DEV_SECRETS_FILE)
 
@@ -39,13 +40,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # The admin's structured JSON editors (characters/admin/editors.py).
     "django_jsonform",
-    "django_tasks",
-    "django_tasks_db",
     "accounts",
     "characters",
     "knowledge",
     "calls",
     "events",
+    # After knowledge, whose `db_worker` (with leases) replaces the library's.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -242,9 +244,19 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
-# Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or a document with more
-# text than this many characters, ends FAILED instead of exhausting the worker's memory.
-KNOWLEDGE_MAX_UNZIPPED_BYTES = env.int("KNOWLEDGE_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)
+# The database backend's workers (`manage.py db_worker`, knowledge/worker.py): a task left
+# RUNNING by a worker unseen for this long runs again, up to TASK_MAX_ATTEMPTS workers; then
+# it and its document end FAILED. /healthz says the worker is `stale` past the same time.
+TASK_WORKER_LEASE_SECONDS = env.float("TASK_WORKER_LEASE_SECONDS", default=60)
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+# Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or holding more XML than
+# the markup bound (python-docx parses it whole: ~18 bytes of memory per byte), or a document
+# with more text than this many characters, ends FAILED instead of exhausting the worker's
+# memory. At these defaults extracting one document grows the worker by under 256 MiB.
+KNOWLEDGE_MAX_UNZIPPED_BYTES = env.int("KNOWLEDGE_MAX_UNZIPPED_BYTES", default=64 * 1024 * 1024)
+KNOWLEDGE_MAX_DOCX_MARKUP_BYTES = env.int(
+    "KNOWLEDGE_MAX_DOCX_MARKUP_BYTES", default=8 * 1024 * 1024
+)
 KNOWLEDGE_MAX_TEXT_CHARACTERS = env.int("KNOWLEDGE_MAX_TEXT_CHARACTERS", default=5_000_000)
 # Knowledge-base chunking, counted in tokens (runs of non-whitespace characters).
 KNOWLEDGE_CHUNK_TOKENS = env.int("KNOWLEDGE_CHUNK_TOKENS", default=500)
@@ -325,6 +337,7 @@ SPECTACULAR_SETTINGS = {
         "BackgroundAudioEnum": "characters.models.BackgroundAudio",
         "LLMProviderEnum": "characters.models.LLMProvider",
         "ServiceStatusEnum": [("ok", "ok"), ("unreachable", "unreachable")],  # /healthz
+        "WorkerStatusEnum": [("ok", "ok"), ("stale", "stale")],  # /healthz
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,5 +1,7 @@
 """Embedding backends for tests, configured through KNOWLEDGE_EMBEDDING_BACKEND like any other."""
 
+import threading
+
 import numpy as np
 
 
@@ -37,6 +39,16 @@ class LetterEmbedder:
                     vectors[row, ord(letter) - ord("a")] += 1
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+class HangingEmbedder:
+    """A model that never answers: the worker running it is busy until it is killed."""
+
+    name = "hanging/4"
+    dimensions = 4
+
+    def embed(self, texts):
+        threading.Event().wait()
 
 
 class ProgressRecordingEmbedder(LetterEmbedder):

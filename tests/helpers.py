@@ -205,10 +205,21 @@ def raw_column(character, column="llm_api_key"):
 SETUP = "import django; django.setup(); print('started')"
 
 
+def local_port(offset):
+    """A port for a server a test starts on 127.0.0.1: TEST_PORT_BASE (8230) + `offset`, two
+    apart per pytest-xdist process so parallel processes never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return int(os.environ.get("TEST_PORT_BASE", "8230")) + 2 * int(worker or 0) + offset
+
+
 def run_python(code, **env_overrides):
+    """Run `code` in a fresh process on the project's settings, with DEBUG on as `make run`
+    has it unless an override says otherwise (None removes a variable)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FERNET"))}
     env["DJANGO_SETTINGS_MODULE"] = "oshara.settings"
+    env["DJANGO_DEBUG"] = "true"
     env.update(env_overrides)
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

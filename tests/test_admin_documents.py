@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from knowledge import progress
 from knowledge.admin import NO_WORKER
-from knowledge.models import Document
+from knowledge.models import Document, WorkerHeartbeat
 from tests.embedders import ProgressRecordingEmbedder
 from tests.helpers import DATABASE_BACKEND, upload, words
 
@@ -116,22 +116,20 @@ def test_a_failed_documents_reason_and_failed_task_are_shown(
     assert reverse("admin:django_tasks_database_dbtaskresult_change", args=[task.pk]) in html
 
 
-def test_the_admin_says_when_no_worker_takes_tasks(
-    database_queue, admin_client, auth_client, character, django_capture_on_commit_callbacks
-):
-    post_document(auth_client, character, "a.txt", words(20), django_capture_on_commit_callbacks)
-    # Just queued: a worker may well be about to take it.
-    assert NO_WORKER not in admin_client.get(CHANGELIST).content.decode()
-
-    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=2))
+def test_the_admin_says_when_no_worker_has_been_seen(database_queue, admin_client, settings):
+    # The worker's heartbeat (knowledge/worker.py), the one the health check reads too.
+    settings.TASK_WORKER_LEASE_SECONDS = 60
     assert NO_WORKER in admin_client.get(CHANGELIST).content.decode()
 
-    # A task started within the minute: a worker is there, only busy.
-    other = DBTaskResult.objects.get()
-    other.pk = None
-    other.status = "RUNNING"
-    other.started_at = timezone.now()
-    other.save()
+    WorkerHeartbeat.objects.create(worker_id="busy-worker", seen_at=timezone.now())
+    assert NO_WORKER not in admin_client.get(CHANGELIST).content.decode()
+
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(minutes=2))
+    assert NO_WORKER in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_no_worker_warning_without_a_database_queue(admin_client):
+    # Tasks run where they are enqueued (the immediate backend): there is no worker to miss.
     assert NO_WORKER not in admin_client.get(CHANGELIST).content.decode()
 
 

@@ -82,9 +82,29 @@ def test_development_keys_file_is_git_ignored():
     assert ignored.returncode == 0
 
 
-def test_debug_defaults_on_for_local_runs():
-    result = run_python("from django.conf import settings; print(settings.DEBUG)")
-    assert result.stdout.strip() == "True", result.stderr
+SHOW_DEBUG = "from django.conf import settings; print(settings.DEBUG)"
+
+
+def test_an_unset_django_debug_means_off():
+    result = run_python(
+        SHOW_DEBUG,
+        DJANGO_DEBUG=None,
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        FERNET_KEYS="ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGU=",
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_an_unset_django_debug_needs_the_production_secrets(tmp_path):
+    keys_file = tmp_path / "dev-secrets.json"
+    result = run_python(SETUP, DJANGO_DEBUG=None, DEV_SECRETS_FILE=str(keys_file))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+    assert not keys_file.exists()  # development keys are generated in debug only
+
+
+def test_debug_is_on_only_when_asked_for():
+    assert run_python(SHOW_DEBUG, DJANGO_DEBUG="true").stdout.strip() == "True"
 
 
 @pytest.mark.django_db

@@ -8,8 +8,9 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
 
-from tests.helpers import run_python
+from tests.helpers import run_concurrently, run_python
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +286,14 @@ def test_the_widget_fetch_documents_the_flat_body_every_key_required(schema, aut
     # A body with anything else in it would not match.
     extra = {**body.json(), "slug": "sales-agent"}
     assert list(Draft7Validator(as_json_schema(payload)).iter_errors(extra))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_schema_requests_all_succeed():
+    # drf-spectacular's generator is not thread-safe (oshara/views.py, SchemaView); `make run`
+    # serves with threads.
+    responses = run_concurrently(
+        [lambda: APIClient().get("/api/schema/", {"format": "json"}) for _ in range(12)]
+    )
+    assert [response.status_code for response in responses] == [200] * 12
+    assert len({response.content for response in responses}) == 1

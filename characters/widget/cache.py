@@ -5,7 +5,8 @@ Each public endpoint reads its own *projection* of an active character (the appe
 its merged appearance; session start: its prompt and greeting) and every projection also
 carries the allowed origins, which gate them all. Per slug there are:
 - one *token*, shared by every projection, replaced by a fresh random value every time the
-  character changes (after the change commits: characters/changes.py, cache_tokens.py);
+  character changes (after the change commits: characters/changes.py, cache_tokens.py, which
+  also retries a replacement Redis missed until it is back);
 - one *entry* per projection: (token it was built under, allowed origins, value).
 
 An entry counts only while its token is still the current one. A reader takes the token
