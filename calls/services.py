@@ -130,7 +130,7 @@ def record_report(session, *, usage, transcript, reported=None):
     session.transcript = transcript
     first_report = session.reported_at is None
     session.reported_at = now
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         session.save(
             update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
         )
@@ -193,7 +193,7 @@ def record_runtime_fetch(session, *, client_address, user_agent):
 def record_form_response(character, session, form, values, *, origin):
     """Store a visitor's validated submission of `form` (a merged form definition), and its
     `form_response.created` event in the same transaction."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         response = FormResponse.objects.create(
             character=character,
             session=session,

@@ -158,8 +158,9 @@ class Character(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
         created = self._state.adding
-        # One transaction for the row and what the change path writes with it (its event).
-        with transaction.atomic(using=kwargs.get("using")):
+        # One transaction for the row and what the change path writes with it (its event); in
+        # a caller's transaction no savepoint is needed (a failure fails the whole of it).
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
             record_change(self, "created" if created else "updated")
 

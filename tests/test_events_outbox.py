@@ -8,9 +8,16 @@ from rest_framework.test import APIClient
 
 from characters.models import Character
 from events.models import Event
-from tests.helpers import report_url, start_call, worker_client
+from knowledge.models import Document
+from knowledge.tasks import DocumentFailed, process_document
+from tests.helpers import report_url, start_call, submit_form, upload, worker_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 class Refused(Exception):
@@ -141,3 +148,38 @@ def test_a_committed_change_has_exactly_one_event_outside_any_test_transaction(m
     except Refused:
         pass
     assert [e.type for e in events_of()] == ["character.created"]
+
+
+def test_a_form_response_has_its_event(api_client, sales_session, user):
+    values = {"name": "Ada Lovelace", "email": "ada@example.com"}
+    body = {"form_id": "book-demo", "session_id": sales_session, "values": values}
+    stored = submit_form(api_client, body).json()
+    [event] = events_of("form_response.")
+    assert event.type == "form_response.created"
+    assert event.actor["type"] == "widget"
+    assert event.organization == str(user.pk)
+    assert event.subject == {"type": "form_response", "id": stored["id"]}
+    assert event.data["values"] == values and event.data["character_slug"] == "sales-agent"
+
+
+def test_documents_processed_and_failed_have_their_events(auth_client, character, committed):
+    with committed():
+        uploaded = auth_client.post(
+            f"/api/knowledge-base/{character.slug}/documents/",
+            {"file": upload("notes.txt", "Our demos last thirty minutes.")},
+            format="multipart",
+        ).json()
+    [processed] = events_of("document.")
+    assert processed.type == "document.processed"
+    assert processed.actor["type"] == "system"
+    assert processed.data == {
+        "id": str(uploaded["id"]),
+        "character_slug": character.slug,
+        "chunk_count": 1,
+    }
+    document = Document.objects.get(pk=uploaded["id"])
+    document.file.storage.delete(document.file.name)
+    with pytest.raises(DocumentFailed):
+        process_document.call(document.pk)
+    failed = events_of("document.failed")[0]
+    assert failed.data["error"] == "The uploaded file is missing from storage."

@@ -300,3 +300,15 @@ def test_a_queue_that_was_down_loses_nothing(auth_client, endpoint, receiver):
     call_command("run_events_maintenance")
     [received] = receiver.received
     assert json.loads(received.body)["data"]["slug"] == "late"
+
+
+def test_a_turned_off_endpoint_is_sent_nothing(auth_client, endpoint, receiver, committed):
+    path = f"{URL}{endpoint['id']}/"
+    assert auth_client.patch(path, {"is_active": False}, format="json").status_code == 200
+    create_character(auth_client, committed)
+    assert not Delivery.objects.filter(event__type="character.created").exists()
+    with committed():
+        tested = auth_client.post(f"{path}test/").json()
+    delivery = Delivery.objects.get(pk=tested["id"])
+    assert delivery.status == "failed" and "turned off" in delivery.last_error
+    assert receiver.received == []

@@ -22,6 +22,7 @@ from events.webhooks import sending, signing
 LEASE = timedelta(seconds=60)
 OPEN = (Delivery.Status.PENDING, Delivery.Status.RETRYING)
 RETRYABLE = {408, 429}
+TURNED_OFF = "The endpoint is turned off: turn it on and redeliver."
 
 
 def due(now):
@@ -34,7 +35,8 @@ def claim(delivery_id, now):
     claimed = due(now).filter(pk=delivery_id).update(next_attempt_at=now + LEASE)
     if not claimed:
         return None
-    return Delivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+    # None if its endpoint was deleted since.
+    return Delivery.objects.select_related("endpoint", "event").filter(pk=delivery_id).first()
 
 
 def attempt(delivery_id, now=None):
@@ -43,6 +45,8 @@ def attempt(delivery_id, now=None):
     delivery = claim(delivery_id, now)
     if delivery is None:
         return None
+    if not delivery.endpoint.is_active:
+        return record_outcome(delivery, sending.Outcome(error=TURNED_OFF, refused=True), now)
     body = signing.body_of(delivery.event)
     secrets_ = signing.signing_secrets(delivery.endpoint, now)
     headers = signing.headers_for(delivery.event_id, body, secrets_, timezone.now())
@@ -81,7 +85,9 @@ def record_outcome(delivery, outcome, now):
 def follow_endpoint(endpoint_id, succeeded, now):
     """A success clears the endpoint's failing streak; a failure starts it or, once it has
     lasted WEBHOOK_DISABLE_AFTER, disables the endpoint (returns True then)."""
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return False
     if succeeded:
         if endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint_id).update(failing_since=None)
