@@ -4,7 +4,7 @@ of its scope (`webhook_endpoint.created|updated|deleted`), written in the same t
 from django.db import transaction
 from django.utils import timezone
 
-from events import feed, tasks
+from events import feed, recording, tasks
 from events.models import Delivery, WebhookEndpoint
 from events.webhooks import signing
 
@@ -12,13 +12,12 @@ PUBLIC_FIELDS = ("url", "events", "description", "is_active")
 
 
 def announce(endpoint, type):
-    feed.write_event(
+    recording.publish(
         type,
         organization=endpoint.organization,
         subject=("webhook_endpoint", endpoint.pk),
         data={name: getattr(endpoint, name) for name in ("id", *PUBLIC_FIELDS)},
     )
-    tasks.dispatch_after_commit()
 
 
 def create_endpoint(organization, created_by, **fields):

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from events import checks, maintenance
 from events.models import Delivery, Event, WebhookEndpoint
+from events.tasks import dispatch_events
 from events.webhooks import network
 from tests.webhook_receiver import start_receiver
 
@@ -312,3 +313,11 @@ def test_a_turned_off_endpoint_is_sent_nothing(auth_client, endpoint, receiver, 
     delivery = Delivery.objects.get(pk=tested["id"])
     assert delivery.status == "failed" and "turned off" in delivery.last_error
     assert receiver.received == []
+
+
+def test_without_an_endpoint_no_delivery_work_is_queued(auth_client, committed):
+    with committed() as callbacks:
+        create_character(auth_client, committed)
+    event = Event.objects.get(type="character.created")
+    assert event.dispatched  # nothing for the worker to do
+    assert dispatch_events.enqueue not in callbacks
