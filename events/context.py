@@ -14,8 +14,8 @@ MAX_REQUEST_ID = 64
 
 
 class RequestContextMiddleware:
-    """Keeps the request in a context variable and gives every response its request id (the
-    caller's X-Request-ID when it sends a short one, a new one otherwise)."""
+    """Keeps the request in a context variable, with its id: the caller's X-Request-ID when
+    it sends a short one (a proxy's, to find the request in both logs), a new one otherwise."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -26,11 +26,9 @@ class RequestContextMiddleware:
         request.request_id = sent if usable else uuid.uuid4().hex
         token = _current_request.set(request)
         try:
-            response = self.get_response(request)
+            return self.get_response(request)
         finally:
             _current_request.reset(token)
-        response[REQUEST_ID_HEADER] = request.request_id
-        return response
 
 
 def current_request():

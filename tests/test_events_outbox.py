@@ -30,7 +30,10 @@ def events_of(type_prefix=""):
 
 def test_a_character_created_updated_and_deleted_through_the_api(auth_client, user):
     created = auth_client.post(
-        "/api/ai-characters/", {"name": "Helper", "slug": "helper"}, format="json"
+        "/api/ai-characters/",
+        {"name": "Helper", "slug": "helper"},
+        format="json",
+        HTTP_X_REQUEST_ID="proxy-7f3a",
     )
     assert created.status_code == 201, created.content
     [event] = events_of("character.")
@@ -40,10 +43,11 @@ def test_a_character_created_updated_and_deleted_through_the_api(auth_client, us
     helper = Character.objects.get(slug="helper")
     assert event.subject == {"type": "character", "id": str(helper.pk)}
     assert event.data["slug"] == "helper"
-    assert event.request_id == created["X-Request-ID"]
+    assert event.request_id == "proxy-7f3a"
     assert event.ip == "127.0.0.1"
 
     auth_client.patch("/api/ai-characters/helper/", {"greeting": "Hi"}, format="json")
+    assert len(Event.objects.get(type="character.updated").request_id) == 32  # a new one
     auth_client.delete("/api/ai-characters/helper/")
     assert [e.type for e in events_of("character.")] == [
         "character.created",
