@@ -9,6 +9,7 @@ from django.urls import reverse
 from calls.form_values import form_fields
 from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
+from characters.selectors import published_of
 from characters.widget.defaults import merged_appearance
 from knowledge import session_keys
 
@@ -16,7 +17,8 @@ FIELD_TYPES = {"number": "number", "checkbox": "boolean"}
 
 
 def build_runtime(session, request):
-    character = session.character
+    # A "manual" character's calls run its published version.
+    character = published_of(session.character) or session.character
     overrides = session.overrides
     appearance = merged_appearance(character.widget_appearance)
     servers = mcp_servers(character.mcp_servers, session.mcp_headers)

@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 from calls.models import SESSION_ID_PATTERN, CallSession, FormResponse
 from calls.services import USAGE_FIELDS
 from characters.models import Character
-from characters.selectors import public_characters
+from characters.selectors import public_character
 from characters.validators import SLUG_PATTERN
 from characters.widget.cache import PublicProjection
 
@@ -77,8 +77,9 @@ FORM_RESPONSE_FIELDS = ("id", "slug", "owner_id", "allowed_origins", "widget_app
 
 
 def form_response_character(slug):
-    """The active character a visitor's form is submitted to (what the check needs), or None."""
-    return public_characters().only(*FORM_RESPONSE_FIELDS).filter(slug=slug).first()
+    """The active character a visitor's form is submitted to (what the check needs, of its
+    published version), or None."""
+    return public_character(slug, FORM_RESPONSE_FIELDS)
 
 
 def session_of(character, session_id):

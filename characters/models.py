@@ -13,6 +13,9 @@ from characters.schemas.appearance import validate_widget_appearance
 from characters.schemas.tool_fields import McpServersField, ToolsField
 from characters.uploads import AudioFileField, ImageFileField
 
+# Defined beside, registered with the app's models here.
+from characters.version_models import CharacterVersion  # noqa: F401
+
 
 class CharacterType(models.TextChoices):
     PODCAST_HOST = "PODCAST_HOST", "Podcast host"
@@ -26,6 +29,11 @@ class BackgroundAudio(models.TextChoices):
     CROWDED_ROOM = "crowded room", "Crowded room"
     CAFE = "cafe", "Cafe"
     NATURE = "nature", "Nature"
+
+
+class Publishing(models.TextChoices):
+    AUTO = "auto", "Every new version is live at once"
+    MANUAL = "manual", "Only a published version is live"
 
 
 class LLMProvider(models.TextChoices):
@@ -132,6 +140,11 @@ class Character(models.Model):
     # (same transaction) every change to its handoff links, targets or documents. The read
     # cache keys on it (characters/revisions.py, characters/api/read_cache.py).
     revision = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The number of its newest version (characters/history.py); 0 before the first.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    # What the public paths serve: the newest version ("auto") or the published one.
+    publishing = models.CharField(max_length=8, choices=Publishing.choices, default=Publishing.AUTO)
+    published_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = CharacterQuerySet.as_manager()
 
@@ -192,6 +205,10 @@ class Character(models.Model):
         if name not in self.__dict__ and f"{name}_is_set" in self.__dict__:
             return self.__dict__[f"{name}_is_set"]
         return bool(getattr(self, name))
+
+    @property
+    def has_unpublished_changes(self):
+        return self.publishing == Publishing.MANUAL and self.published_version != self.version
 
     @property
     def has_llm_api_key(self):

@@ -1,10 +1,19 @@
 """Reading characters: their relations prefetched (a fixed number of queries whatever the
-number of characters), the key's ciphertext left unread on reads that never show it."""
+number of characters), the key's ciphertext left unread on reads that never show it; what
+the public meets of one (its published version); a character as a version held it."""
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
+from characters import history
 from characters.contributions import contributions
-from characters.models import WRITE_ONLY_KEYS, Character, CharacterQuerySet, HandoffTarget
+from characters.models import (
+    WRITE_ONLY_KEYS,
+    Character,
+    CharacterQuerySet,
+    CharacterVersion,
+    HandoffTarget,
+    Publishing,
+)
 
 # What the representation shows of each handoff link: its order and the target's slug, name.
 HANDOFF_LINKS = Prefetch(
@@ -79,3 +88,59 @@ def public_characters():
     """What the public endpoints (the widget's fetch, session start and form submission) may
     serve: active characters of active owners only, so any other slug is their 404."""
     return characters_of_active_owners().filter(is_active=True)
+
+
+# What deciding between the row and its published version reads of a character.
+PUBLISHING_FIELDS = ("id", "owner_id", "publishing", "version", "published_version")
+
+
+def public_character(slug, fields):
+    """What the public meets of the character `slug`, loading only `fields` of the row when
+    that is what is live (see published_of()); None when it meets nothing."""
+    found = public_characters().only(*fields, *PUBLISHING_FIELDS).filter(slug=slug).first()
+    return None if found is None else published_of(found)
+
+
+def published_of(character):
+    """What the public meets of `character`: itself while the newest version is the live one
+    ("auto", or "manual" with nothing unpublished), else its published version in memory.
+    None for a "manual" character never published, or whose published version was inactive."""
+    if character.publishing == Publishing.AUTO or character.published_version == character.version:
+        return character
+    if character.published_version is None:
+        return None
+    version = CharacterVersion.objects.get(character=character, number=character.published_version)
+    published = as_of_version(character, version)
+    return published if published.is_active else None
+
+
+def as_of_version(live, version):
+    """An unsaved Character holding what `version` of `live` held. Its handoff targets are
+    the owner's characters of those slugs as they are now (one query); one deleted since
+    keeps its slug, with no name, inactive."""
+    document = history.version_configuration(version)
+    character = Character(
+        pk=live.pk,
+        owner_id=live.owner_id,
+        slug=document["slug"],
+        created_at=live.__dict__.get("created_at"),
+        updated_at=version.created_at,
+        version=version.number,
+        publishing=live.publishing,
+        published_version=live.published_version,
+        **history.model_fields(document),
+    )
+    slugs = document["handoff_targets"]
+    found = Character.objects.filter(owner_id=live.owner_id, slug__in=slugs).only(
+        "slug", "name", "is_active"
+    )
+    targets = {target.slug: target for target in found}
+    links = [
+        HandoffTarget(
+            position=position,
+            target=targets.get(slug) or Character(slug=slug, name=None, is_active=False),
+        )
+        for position, slug in enumerate(slugs)
+    ]
+    character._prefetched_objects_cache = {"handoff_links": links}
+    return character

@@ -1,48 +1,66 @@
-"""Every write of a character: the API, the admin and duplication call these.
+"""Every write of a character: the API, the admin, duplication and restore call these.
 
 Here happen the things no caller may forget: PUT's reset of omitted fields, the handoff list
-replaced as a whole, a replaced upload removed once the write commits, the rows a write
-points at share-locked. Each save and delete ends on the one change path (characters/changes.py)
-by itself: Character.save() and the delete signal take it.
+replaced as a whole, the version each change records (a write that changes nothing writes
+nothing), a replaced upload removed once the write commits unless a version still shows it,
+the rows a write points at share-locked. Each save and delete ends on the one change path
+(characters/changes.py) by itself: Character.save() and the delete signal take it.
 """
 
 import copy
 import itertools
+from dataclasses import replace
 from pathlib import PurePath
 
 from django.core.files import File
 from django.db import connections, transaction
 
-from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
-from characters.signals import delete_file_on_commit
+from characters import history
+from characters.history import SYSTEM
+from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget, Publishing
+from characters.signals import remove_unreferenced_files_on_commit
+from characters.version_models import Source
 
 SLUG_MAX_LENGTH = Character._meta.get_field("slug").max_length
 # Never copied field by field: identity, timestamps, the keys (opt-in) and the files (copied).
-NOT_COPIED = {"id", "slug", "created_at", "updated_at", "image", "voice_audio_file"}
+NOT_COPIED = {"id", "slug", "created_at", "updated_at", "image", "voice_audio_file", "version"}
 NOT_COPIED |= set(WRITE_ONLY_KEYS)
 
 
 # A client cannot round-trip these, so a replacing update keeps them unless they are sent.
-KEPT_ON_REPLACE = {"image", "voice_audio_file", *WRITE_ONLY_KEYS}
+# `publishing` too: a PUT that omits it must not make every draft live.
+KEPT_ON_REPLACE = {"image", "voice_audio_file", "publishing", *WRITE_ONLY_KEYS}
 
 
-def character_create(character=None, *, handoff_targets=(), **fields):
-    """Save a new character and its handoff targets (characters, in order): the unsaved
-    `character` a form has filled in (the admin's), or one made of `fields`."""
+def character_create(character=None, *, handoff_targets=(), change=SYSTEM, **fields):
+    """Save a new character and its handoff targets (characters, in order), as version 1:
+    the unsaved `character` a form has filled in (the admin's), or one made of `fields`."""
     if character is None:
         character = Character(**fields)
+    slugs = [target.slug for target in handoff_targets]
+    document = history.configuration(character, handoff_slugs=slugs)
+    character.version = 1
+    live = character.publishing == Publishing.AUTO
+    character.published_version = 1 if live else None
     character.save(force_insert=True)
     set_handoff_targets(character, handoff_targets)
+    history.with_stored_file_names(document, character)
+    changed = history.changed_paths(None, document)
+    history.record(character, document, changed, change, published=live)
     return character
 
 
-def character_update(character, fields, *, handoff_targets=None, reset=()):
-    """Apply `fields` to a (locked) character and save it.
+def character_update(character, fields, *, handoff_targets=None, reset=(), change=SYSTEM):
+    """Apply `fields` to a locked character and save it as its next version, or write
+    nothing when they change nothing.
 
     `reset`: the names a replacing update (PUT) owns; those not in `fields` return to their
     model default, except KEPT_ON_REPLACE, and the handoff list is replaced even when omitted.
     `handoff_targets` None leaves the list as it is (a partial update that does not send it).
     """
+    before = history.configuration(character)
+    # Not configuration, so in no version: who owns it, and what the public meets.
+    kept_apart = (character.owner_id, character.publishing)
     fields = dict(fields)
     if reset:
         defaults = {field.name: field for field in Character._meta.concrete_fields}
@@ -50,25 +68,76 @@ def character_update(character, fields, *, handoff_targets=None, reset=()):
             if name not in fields and name not in KEPT_ON_REPLACE and name in defaults:
                 fields[name] = defaults[name].get_default()
         handoff_targets = handoff_targets or []
-    for name in KEPT_ON_REPLACE & fields.keys():
-        old = getattr(character, name)
-        if hasattr(old, "storage") and old.name != fields[name]:
-            delete_file_on_commit(old)
+    replaced = [
+        (old.storage, old.name)
+        for name in KEPT_ON_REPLACE & fields.keys()
+        if hasattr(old := getattr(character, name), "storage") and old.name != fields[name]
+    ]
     for name, value in fields.items():
         setattr(character, name, value)
+    slugs = None if handoff_targets is None else [target.slug for target in handoff_targets]
+    after = history.configuration(character, handoff_slugs=slugs)
+    changed = history.changed_paths(before, after)
+    if not changed and (character.owner_id, character.publishing) == kept_apart:
+        return character
+    remove_unreferenced_files_on_commit(replaced)
+    live = character.publishing == Publishing.AUTO
+    if changed:
+        character.version += 1
+    newly_live = live and character.published_version != character.version
+    if newly_live:
+        character.published_version = character.version
     character.save()
     if handoff_targets is not None:
         set_handoff_targets(character, handoff_targets)
+    if changed:
+        history.with_stored_file_names(after, character)
+        history.record(character, after, changed, change, published=live)
+    elif newly_live:  # back to "auto": the newest version is live from now on
+        history.mark_published(character, character.version)
     return character
 
 
-def update_characters(queryset, **fields):
+class AutoPublishing(Exception):
+    """A character whose every version is live at once has nothing to publish."""
+
+
+def publish(character, number):
+    """Make version `number` of the locked, "manual" `character` what the public meets (an
+    older one: a rollback). Records no version: the configuration does not change."""
+    if character.publishing == Publishing.AUTO:
+        raise AutoPublishing()
+    character.published_version = number
+    character.save(update_fields=["published_version"])
+    history.mark_published(character, number)
+    return character
+
+
+def restore_version(character, version, change):
+    """Make the locked `character` what its `version` was, as a new version (nothing when it
+    already is). A handoff target deleted since is left out: it cannot be handed off to."""
+    document = history.version_configuration(version)
+    by_slug = {
+        target.slug: target
+        for target in lock_for_reference(
+            Character.objects.filter(
+                owner_id=character.owner_id, slug__in=document["handoff_targets"]
+            )
+        )
+    }
+    targets = [by_slug[slug] for slug in document["handoff_targets"] if slug in by_slug]
+    return character_update(
+        character, history.model_fields(document), handoff_targets=targets, change=change
+    )
+
+
+def update_characters(queryset, change=SYSTEM, **fields):
     """Set `fields` on every character of `queryset`, each locked and saved through the change
     path (a bulk QuerySet.update() is refused: it would skip it). Returns how many."""
     with transaction.atomic():
         characters = list(locked_for_write(queryset.order_by("pk")))
         for character in characters:
-            character_update(character, fields)
+            character_update(character, fields, change=change)
     return len(characters)
 
 
@@ -107,9 +176,9 @@ def copy_slug(slug):
             return candidate
 
 
-def duplicate_character(source, with_key=False):
-    """Save and return a copy of `source` for the same owner. Documents are not copied: they
-    belong to one character's knowledge base and are processed for it."""
+def duplicate_character(source, with_key=False, change=SYSTEM):
+    """Save and return a copy of `source` for the same owner, as its version 1. Documents are
+    not copied: they belong to one character's knowledge base and are processed for it."""
     duplicate = Character(slug=copy_slug(source.slug))
     for field in Character._meta.concrete_fields:
         if field.name not in NOT_COPIED:
@@ -124,12 +193,10 @@ def duplicate_character(source, with_key=False):
             with original.open("rb") as handle:
                 name_only = PurePath(original.name).name
                 getattr(duplicate, name).save(name_only, File(handle), save=False)
-    duplicate.save()
-    HandoffTarget.objects.bulk_create(
-        HandoffTarget(source=duplicate, target_id=link.target_id, position=link.position)
-        for link in source.handoff_links.all()
+    targets = [link.target for link in source.handoff_links.select_related("target")]
+    return character_create(
+        duplicate, handoff_targets=targets, change=replace(change, source=Source.DUPLICATE)
     )
-    return duplicate
 
 
 def lock_for_reference(queryset):

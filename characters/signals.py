@@ -1,33 +1,60 @@
-"""Uploads follow their rows; every delete of a character, those Django cascades from a
+"""Uploads follow their rows and versions; every delete of a character, those Django cascades from a
 deleted owner included, takes the one change path (characters/changes.py), and so does an
 owner's deactivation or reactivation."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_init, post_save, pre_save
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_init, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from characters.changes import record_change, record_owner_activity_change
-from characters.models import Character
+from characters.models import Character, CharacterVersion
 
 _stored_files = ContextVar("stored_files", default=None)
 
 
-def delete_file_on_commit(fieldfile):
-    """Remove a stored file after the surrounding transaction commits (never on rollback)."""
-    if not fieldfile:
-        return
-    storage, name = fieldfile.storage, fieldfile.name
-    transaction.on_commit(lambda: storage.delete(name))
+def remove_unreferenced_files_on_commit(stored):
+    """Remove these uploads, (storage, name) pairs, once the transaction commits: those no
+    version still shows (a version's files stay while any version names them)."""
+    stored = [(storage, name) for storage, name in stored if name]
+    if stored:
+        transaction.on_commit(partial(_remove_unreferenced, stored), robust=True)
+
+
+def _remove_unreferenced(stored):
+    names = {name for _, name in stored}
+    shown = CharacterVersion.objects.filter(Q(image__in=names) | Q(voice_audio_file__in=names))
+    kept = {name for pair in shown.values_list("image", "voice_audio_file") for name in pair}
+    for storage, name in stored:
+        if name not in kept:
+            storage.delete(name)
+
+
+def file_fields():
+    return [Character._meta.get_field(name) for name in ("image", "voice_audio_file")]
+
+
+@receiver(pre_delete, sender=Character)
+def remember_version_files(sender, instance, **kwargs):
+    """The files its versions show, read before the versions cascade away with it."""
+    versions = CharacterVersion.objects.filter(character=instance)
+    rows = versions.values_list("image", "voice_audio_file").distinct()
+    instance.version_files = {
+        (field.storage, name)
+        for row in rows
+        for field, name in zip(file_fields(), row, strict=True)
+    }
 
 
 @receiver(post_delete, sender=Character)
 def character_deleted(sender, instance, **kwargs):
-    delete_file_on_commit(instance.image)
-    delete_file_on_commit(instance.voice_audio_file)
+    current = {(field.storage, getattr(instance, field.attname).name) for field in file_fields()}
+    remove_unreferenced_files_on_commit(current | getattr(instance, "version_files", set()))
     record_change(instance, "deleted")
 
 

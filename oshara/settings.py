@@ -336,6 +336,10 @@ SPECTACULAR_SETTINGS = {
         "CharacterTypeEnum": "characters.models.CharacterType",
         "BackgroundAudioEnum": "characters.models.BackgroundAudio",
         "LLMProviderEnum": "characters.models.LLMProvider",
+        "AuthorTypeEnum": "characters.version_models.AuthorType",
+        # A form field's "type" keeps its name beside a version author's "type".
+        "TypeEnum": "characters.schemas.form_fields.FORM_FIELD_TYPES",
+        "VersionSourceEnum": "characters.version_models.Source",
         "ServiceStatusEnum": [("ok", "ok"), ("unreachable", "unreachable")],  # /healthz
         "WorkerStatusEnum": [("ok", "ok"), ("stale", "stale")],  # /healthz
     },

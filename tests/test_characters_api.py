@@ -36,6 +36,10 @@ RESPONSE_FIELDS = {
     "tools",
     "mcp_servers",
     "documents",
+    "version",
+    "publishing",
+    "published_version",
+    "has_unpublished_changes",
     "created_at",
     "updated_at",
 }

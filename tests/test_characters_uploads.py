@@ -139,10 +139,15 @@ def test_put_keeps_files_unless_sent_and_null_clears(
     assert response.status_code == 200
     assert response.json()["image"] is None
     assert response.json()["voice"]["audio_file"] is None
+    # Cleared, yet the versions before still show it (docs/versions.md): it stays until the
+    # character goes.
+    assert os.path.exists(image_path)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete(f"{URL}{character.slug}/").status_code == 204
     assert not os.path.exists(image_path)
 
 
-def test_replacing_an_image_removes_the_old_file(
+def test_a_replaced_image_stays_while_a_version_shows_it(
     auth_client, character, django_capture_on_commit_callbacks
 ):
     send_files(auth_client, character.slug, image=image_file())
@@ -150,8 +155,11 @@ def test_replacing_an_image_removes_the_old_file(
     with django_capture_on_commit_callbacks(execute=True):
         send_files(auth_client, character.slug, image=image_file("GIF"))
     new = Character.objects.get(pk=character.pk).image
-    assert not os.path.exists(old_path)
+    assert os.path.exists(old_path)
     assert os.path.exists(new.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete(f"{URL}{character.slug}/").status_code == 204
+    assert not os.path.exists(old_path) and not os.path.exists(new.path)
 
 
 def test_deleting_a_character_removes_its_files(

@@ -138,6 +138,7 @@ def fill(path, objects):
         path.replace("{slug}", objects["slug"])
         .replace("{session_id}", objects["session_id"])
         .replace("{id}", str(objects[kind]))
+        .replace("{number}", "1")  # a character's first version
     )
 
 

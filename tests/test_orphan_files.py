@@ -67,9 +67,10 @@ def test_a_failed_replace_keeps_the_old_file_and_removes_the_new(
     assert Character.objects.get().image.name == original[0]
 
 
-def test_replacing_an_image_removes_the_old_file(
+def test_a_replaced_image_stays_while_a_version_shows_it(
     auth_client, settings, django_capture_on_commit_callbacks
 ):
+    # Version 1 shows the old image (docs/versions.md): a restore must find it again.
     with django_capture_on_commit_callbacks(execute=True):
         create_with_image(auth_client)
         old = Character.objects.get().image.name
@@ -77,17 +78,24 @@ def test_replacing_an_image_removes_the_old_file(
             f"{URL}pictured/", {"image": png_upload("new.png")}, format="multipart"
         )
     assert response.status_code == 200
-    assert stored_files(settings.MEDIA_ROOT) == [Character.objects.get().image.name]
-    assert old not in stored_files(settings.MEDIA_ROOT)
+    new = Character.objects.get().image.name
+    assert stored_files(settings.MEDIA_ROOT) == sorted([old, new])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete(f"{URL}pictured/").status_code == 204
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
-def test_clearing_and_deleting_remove_the_files(
+def test_clearing_keeps_the_file_of_the_version_before_and_deleting_removes_them(
     auth_client, settings, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         create_with_image(auth_client, slug="cleared")
         create_with_image(auth_client, slug="deleted")
         assert len(stored_files(settings.MEDIA_ROOT)) == 2
+        kept = Character.objects.get(slug="cleared").image.name
         assert auth_client.patch(f"{URL}cleared/", {"image": None}).status_code == 200
         assert auth_client.delete(f"{URL}deleted/").status_code == 204
+    assert stored_files(settings.MEDIA_ROOT) == [kept]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete(f"{URL}cleared/").status_code == 204
     assert stored_files(settings.MEDIA_ROOT) == []

@@ -129,6 +129,11 @@ def test_concurrent_patches_of_different_fields_both_survive(user, make_characte
     assert counts == {200: len(fields)}
     stored = Character.objects.get(slug="shared")
     assert {name: getattr(stored, name) for name in fields} == fields
+    # One version each, numbered in the order they committed: no gap, no duplicate.
+    numbers = list(stored.versions.order_by("number").values_list("number", flat=True))
+    assert numbers == list(range(1, len(fields) + 1)) and stored.version == len(fields)
+    changed = sorted(path for v in stored.versions.all() for path in v.changed)
+    assert changed == sorted(fields)
 
 
 def test_concurrent_puts_with_one_if_match_one_wins(user, make_character):

@@ -13,8 +13,10 @@ from characters.admin.forms import (
 )
 from characters.admin.preview import widget_preview_html
 from characters.api.serializers import CharacterSerializer
-from characters.models import Character, HandoffTarget
+from characters.history import Change
+from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
 from characters.selectors import characters_for_reading, without_keys
+from characters.version_models import AuthorType, Source
 
 
 class HandoffTargetInline(admin.TabularInline):
@@ -171,19 +173,30 @@ class CharacterAdmin(admin.ModelAdmin):
     # -- writes go through characters.services, as the API's do ----------------------------
 
     def save_model(self, request, obj, form, change):
+        # Saved in save_related(), together with its handoff list: one change, one version.
+        return
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        handoffs = next((f for f in formsets if isinstance(f, HandoffTargetFormSet)), None)
+        targets = handoffs.ordered_targets() if handoffs is not None else None
+        author = Change(
+            Source.ADMIN, AuthorType.ADMIN, request.user.pk, request.user.get_username()
+        )
         if not change:
-            services.character_create(obj)
-            return
-        # The form has put its values on obj: hand them to the service as a change of the
-        # stored character, so that a replaced upload is removed once the save commits.
-        model_fields = {field.name: field for field in Character._meta.concrete_fields}
-        fields = {}
-        for name in form.changed_data:
-            if name in model_fields and name in form.initial:
-                attname = model_fields[name].attname
-                fields[attname] = getattr(obj, attname)
-                setattr(obj, attname, form.initial[name])
-        services.character_update(obj, fields)
+            services.character_create(obj, handoff_targets=targets or [], change=author)
+        else:
+            # The stored character, locked, receives what the form has put on obj: the
+            # service records what differs (the keys included) and keeps replaced uploads
+            # a version still shows.
+            stored = services.locked_for_write(characters_for_reading().filter(pk=obj.pk)).get()
+            fields = {
+                field.attname: getattr(obj, field.attname)
+                for field in Character._meta.concrete_fields
+                if field.name in form.fields or field.name in WRITE_ONLY_KEYS
+            }
+            services.character_update(stored, fields, handoff_targets=targets, change=author)
+        super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj):
         services.character_delete(obj)
@@ -244,9 +257,12 @@ class CharacterAdmin(admin.ModelAdmin):
         sources = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
             "handoff_links"
         )
+        author = Change(
+            Source.ADMIN, AuthorType.ADMIN, request.user.pk, request.user.get_username()
+        )
         slugs = []
         for source in sources:
-            duplicate = services.duplicate_character(source, with_key=with_key)
+            duplicate = services.duplicate_character(source, with_key=with_key, change=author)
             self.log_addition(request, duplicate, f"Duplicated from {source.slug}.")
             slugs.append(duplicate.slug)
         self.message_user(

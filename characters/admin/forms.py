@@ -6,7 +6,6 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
-from characters import services
 from characters.admin.editor_data import prune
 from characters.admin.editors import MODE_SUFFIX, StructuredJSONWidget, error_map
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
@@ -193,11 +192,12 @@ class HandoffTargetFormSet(forms.BaseInlineFormSet):
         return
 
     def save(self, commit=True):
-        """Through the service every caller uses: the list replaced as a whole, in order."""
+        """The list is already written, with the character and as one version of it
+        (CharacterAdmin.save_related, through the service); this reports what changed, for
+        the admin's history."""
         before = {link.target_id: link for link in self.get_queryset()}
-        links = services.set_handoff_targets(self.instance, self.ordered_targets())
+        links = list(HandoffTarget.objects.filter(source=self.instance))
         kept = {link.target_id for link in links}
-        # What the admin's history records.
         self.new_objects = [link for link in links if link.target_id not in before]
         self.deleted_objects = [link for pk, link in before.items() if pk not in kept]
         self.changed_objects = []

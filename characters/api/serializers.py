@@ -23,12 +23,14 @@ from characters.validators import (
     validate_http_url,
     validate_origin,
 )
+from characters.version_models import MAX_NUMBER
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
+    StrictIntegerField,
     StrictSerializer,
 )
 
@@ -173,6 +175,10 @@ class CharacterSerializer(
     is_active = StrictBooleanField(required=False)
     tools = tools_field()
     mcp_servers = mcp_servers_field()
+    has_unpublished_changes = serializers.BooleanField(
+        read_only=True,
+        help_text='Whether a "manual" character has versions newer than the published one.',
+    )
 
     class Meta:
         model = Character
@@ -202,11 +208,21 @@ class CharacterSerializer(
             "kb_query_api_key",
             "has_kb_query_api_key",
             "is_active",
+            "publishing",
             # Here the fields other apps contribute (get_fields): `documents`.
+            "version",
+            "published_version",
+            "has_unpublished_changes",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = [
+            "version",
+            "published_version",
+            "has_unpublished_changes",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"image": {"allow_null": True}}
 
     def get_fields(self):
@@ -260,13 +276,19 @@ class CharacterSerializer(
 
     def create(self, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", [])
-        return services.character_create(handoff_targets=targets, **validated_data)
+        return services.character_create(
+            handoff_targets=targets, change=self.context["change"], **validated_data
+        )
 
     def update(self, instance, validated_data):
         targets = validated_data.pop("ordered_handoff_targets", None)
         reset = () if self.partial else list(self.writable_sources())
         return services.character_update(
-            instance, validated_data, handoff_targets=targets, reset=reset
+            instance,
+            validated_data,
+            handoff_targets=targets,
+            reset=reset,
+            change=self.context["change"],
         )
 
     def writable_sources(self):
@@ -275,3 +297,15 @@ class CharacterSerializer(
             children = field._writable_fields if field.source == "*" else [field]
             for child in children:
                 yield child.source
+
+
+class PublishSerializer(StrictSerializer):
+    """POST /publish/: the version to make live (default: the newest)."""
+
+    version = StrictIntegerField(required=False, min_value=1, max_value=MAX_NUMBER)
+
+    def validate_version(self, value):
+        character = self.context["character"]
+        if not character.versions.filter(number=value).exists():
+            raise serializers.ValidationError(f"{character.slug} has no version {value}.")
+        return value

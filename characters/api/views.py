@@ -6,14 +6,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from characters import services
 from characters.api import read_cache, versions
 from characters.api.authentication import authenticators_for, owner_filter, verify
+from characters.api.authorship import NOTE_PARAMETER, change_of
 from characters.api.concurrency import integrity_error, one_transaction_per_write
 from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
-from characters.api.serializers import CharacterSerializer
+from characters.api.serializers import CharacterSerializer, PublishSerializer
+from characters.history import SYSTEM
 from characters.models import CharacterType, IdempotencyKey
 from characters.selectors import characters_for_reading
 from characters.validators import SLUG_PATTERN
@@ -21,6 +25,8 @@ from oshara.http.conditional import Conflict, evaluate_preconditions
 from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
 
+# The methods that change a character found by its slug (POST: publish).
+WRITES = ("PUT", "PATCH", "DELETE", "POST")
 LIST_PARAMETERS = [
     OpenApiParameter(
         "character_type",
@@ -41,14 +47,17 @@ LIST_PARAMETERS = [
         parameters=LIST_PARAMETERS,
         responses={200: CharacterSerializer(many=True), 400: error_response(400)},
     ),
-    create=extend_schema(summary="Create a character"),
+    create=extend_schema(summary="Create a character", parameters=[NOTE_PARAMETER]),
     retrieve=extend_schema(summary="Retrieve a character"),
     update=extend_schema(
         summary="Replace a character",
         description="Omitted fields return to their defaults, except `llm_api_key` and the "
         "uploaded files, which stay unless sent (`null` clears them). The slug cannot change.",
+        parameters=[NOTE_PARAMETER],
     ),
-    partial_update=extend_schema(summary="Update some fields of a character"),
+    partial_update=extend_schema(
+        summary="Update some fields of a character", parameters=[NOTE_PARAMETER]
+    ),
     destroy=extend_schema(summary="Delete a character"),
 )
 @extend_schema(tags=["characters"])
@@ -66,6 +75,8 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     conditional_requests = True
     # The version of the character a write leaves, sent as the response's ETag.
     etag = None
+    # Who makes this request's change, and why (X-Change-Note): set before any write.
+    change = SYSTEM
 
     @classmethod
     def as_view(cls, *args, **kwargs):
@@ -78,11 +89,19 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         # Reads check the token's user in their own query (authentication.py).
         return authenticators_for(self.request, authenticators)
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH"):
+            self.change = change_of(request)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "change": self.change}
+
     def get_queryset(self):
         # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
         queryset = characters_for_reading().filter(owner_filter(self.request.user))
         queryset = queryset.on_empty(lambda: verify(self.request))
-        if self.request.method in ("PUT", "PATCH", "DELETE"):
+        if self.request.method in WRITES:
             return services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         if self.action in ("list", "retrieve"):
             queryset = queryset.without_api_key()
@@ -111,7 +130,7 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         # a write's preconditions are checked against the locked row's current version.
         if "object" not in self.__dict__:
             self.object = super().get_object()
-            if self.request.method in ("PUT", "PATCH", "DELETE"):
+            if self.request.method in WRITES:
                 evaluate_preconditions(self.request, versions.current_etag(self.object.pk))
         return self.object
 
@@ -143,6 +162,38 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         except IntegrityError as exc:
             raise Conflict() from exc
         self.etag = versions.current_etag(serializer.instance.pk)
+
+    @extend_schema(
+        summary="Publish a version",
+        description='Make a version of a "manual" character the one the public meets (the '
+        "widget, session start, form submissions, calls); an older one rolls back. 409 for "
+        'an "auto" character, whose every version is live at once.',
+        request=PublishSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="Only if the character's ETag still matches (else 412).",
+            )
+        ],
+        responses={200: CharacterSerializer, 409: error_response(409), 412: error_response(412)},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, *args, **kwargs):
+        character = self.get_object()
+        body = PublishSerializer(data=request.data, context={"character": character})
+        body.is_valid(raise_exception=True)
+        number = body.validated_data.get("version", character.version)
+        try:
+            services.publish(character, number)
+        except services.AutoPublishing:
+            raise Conflict(
+                'This character\'s publishing is "auto": every version is live at once. Set '
+                '"publishing": "manual" to publish versions yourself.'
+            ) from None
+        self.etag = versions.current_etag(character.pk)
+        return Response(self.get_serializer(character).data)
 
     def perform_destroy(self, instance):
         services.character_delete(instance)

@@ -30,7 +30,7 @@ from characters.cache_tokens import UNKNOWN_SLUG_SECONDS
 from characters.cache_tokens import widget_cache as get_cache
 from characters.cache_tokens import widget_token_key as token_key
 from characters.cache_tokens import widget_token_seconds as token_seconds
-from characters.selectors import public_characters
+from characters.selectors import public_character
 from characters.widget import defaults as appearance
 from characters.widget.origins import allowed_origin_set
 
@@ -92,9 +92,9 @@ class PublicProjection:
 
     def build_entry(self, slug, token):
         # An inactive character is cached as unknown: the widget sees the same 404. Switching
-        # it back on is a change, which replaces the token (characters/changes.py).
-        fields = {"allowed_origins", *self.fields}
-        character = public_characters().only(*fields).filter(slug=slug).first()
+        # it back on is a change, which replaces the token (characters/changes.py); so is a
+        # publish, for a "manual" character, whose published version is what is read here.
+        character = public_character(slug, {"allowed_origins", *self.fields})
         if character is None:
             return (token, None, None)
         return (token, allowed_origin_set(character.allowed_origins), self.build(character))
