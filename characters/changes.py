@@ -39,7 +39,11 @@ def record_change(character, kind="updated"):
             owner_id=character.owner_id,
             subject_type="character",
             subject_id=character.pk,
-            data={"slug": character.slug, "version": str(character.revision)},
+            data={
+                "slug": character.slug,
+                "version": character.version,
+                "published_version": character.published_version,
+            },
         )
     )
     slugs = {loaded.get("slug"), character.slug} - {None}

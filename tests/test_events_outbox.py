@@ -42,7 +42,11 @@ def test_a_character_created_updated_and_deleted_through_the_api(auth_client, us
     assert event.actor == {"type": "user", "id": str(user.pk), "label": user.email}
     helper = Character.objects.get(slug="helper")
     assert event.subject == {"type": "character", "id": str(helper.pk)}
-    assert event.data["slug"] == "helper"
+    assert event.data == {
+        "slug": "helper",
+        "version": helper.version,
+        "published_version": helper.published_version,
+    }
     assert event.request_id == "proxy-7f3a"
     assert event.ip == "127.0.0.1"
 
