@@ -67,6 +67,9 @@ class CallSession(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The character version the session runs (its runtime is built from it, whatever is
+    # published later); None for sessions started before versions existed.
+    version = models.PositiveIntegerField(null=True, blank=True)
     # The integer `id` of the history (unique: GET /api/billing/sessions/{id}/ takes it too).
     number = models.PositiveBigIntegerField(unique=True, default=new_session_number, editable=False)
     room_name = models.CharField(max_length=64)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from calls.form_values import form_fields
 from characters.schemas.form_fields import option_value
 from characters.schemas.integrations import form_tool_names
-from characters.selectors import published_of
+from characters.selectors import character_at
 from characters.widget.defaults import merged_appearance
 from knowledge import session_keys
 
@@ -17,8 +17,8 @@ FIELD_TYPES = {"number": "number", "checkbox": "boolean"}
 
 
 def build_runtime(session, request):
-    # A "manual" character's calls run its published version.
-    character = published_of(session.character) or session.character
+    # The version the session started on: a publish during the call does not change it.
+    character = character_at(session.character, session.version)
     overrides = session.overrides
     appearance = merged_appearance(character.widget_appearance)
     servers = mcp_servers(character.mcp_servers, session.mcp_headers)

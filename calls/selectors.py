@@ -10,8 +10,8 @@ from django.db.models import Count, Sum
 
 from calls.models import SESSION_ID_PATTERN, CallSession, FormResponse
 from calls.services import USAGE_FIELDS
-from characters.models import Character
-from characters.selectors import public_character
+from characters.models import Character, CharacterVersion
+from characters.selectors import as_of_version, public_character
 from characters.validators import SLUG_PATTERN
 from characters.widget.cache import PublicProjection
 
@@ -25,6 +25,7 @@ class StartableCharacter:
     id: int
     slug: str
     owner_id: int
+    version: int
     system_prompt: str
     greeting: str
     session_overrides: frozenset
@@ -36,6 +37,7 @@ def startable_fields(character):
         "id": character.pk,
         "slug": character.slug,
         "owner_id": character.owner_id,
+        "version": character.version,
         "system_prompt": character.system_prompt,
         "greeting": character.greeting,
         "session_overrides": frozenset(character.session_overrides),
@@ -45,9 +47,9 @@ def startable_fields(character):
 # Invalidated with the appearance (one token per slug): an edit shows on the next start.
 SESSION_START = PublicProjection(
     "session-start",
-    ("id", "slug", "owner_id", "system_prompt", "greeting", "session_overrides"),
+    ("id", "slug", "owner_id", "version", "system_prompt", "greeting", "session_overrides"),
     startable_fields,
-    version=2,
+    version=3,
 )
 
 
@@ -71,6 +73,17 @@ def startable_character(slug, found=None):
         return None
     allowed_origins, fields = hit
     return StartableCharacter(allowed_origins=allowed_origins, **fields)
+
+
+def startable_version(character, number):
+    """`character` (a StartableCharacter) as its version `number` held it, for a backend
+    trying a draft; None when it has no such version."""
+    version = CharacterVersion.objects.filter(character_id=character.id, number=number).first()
+    if version is None:
+        return None
+    live = Character.objects.only("id", "owner_id", "created_at", "publishing").get(pk=character.id)
+    fields = startable_fields(as_of_version(live, version))
+    return StartableCharacter(allowed_origins=character.allowed_origins, **fields)
 
 
 FORM_RESPONSE_FIELDS = ("id", "slug", "owner_id", "allowed_origins", "widget_appearance")
@@ -123,7 +136,7 @@ def tenant_id(owner_id):
 def history_sessions(user, *, character_slug=None, tenant=None, version=None, start=None, end=None):
     """The sessions `user` sees, filtered as the history's query asks. `start`/`end` are
     inclusive bounds on the creation time. Any `tenant` but one of the owners the user sees
-    and any `version` (sessions record none yet) match nothing: a filter is never ignored."""
+    matches nothing: a filter is never ignored."""
     sessions = sessions_visible_to(user)
     if character_slug is not None:
         sessions = sessions.filter(character_slug=character_slug)
@@ -133,7 +146,7 @@ def history_sessions(user, *, character_slug=None, tenant=None, version=None, st
             return sessions.none()
         sessions = sessions.filter(owner_id=owner)
     if version is not None:
-        return sessions.none()
+        sessions = sessions.filter(version=version)
     if start is not None:
         sessions = sessions.filter(started_at__gte=start)
     if end is not None:

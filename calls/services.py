@@ -107,6 +107,7 @@ def new_session(character, overrides, origin_url):
         character_id=character.id,
         character_slug=character.slug,
         owner_id=character.owner_id,
+        version=character.version or None,  # 0: no version recorded yet
         room_name=f"{character.slug}-{secrets.token_hex(6)}",
         participant_identity=f"visitor-{secrets.token_hex(6)}",
         origin_url=origin_url,

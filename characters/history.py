@@ -13,10 +13,12 @@ stored apart, in one encrypted column (version_models.py); every output masks th
 import copy
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from characters.models import WRITE_ONLY_KEYS, Character, CharacterVersion
 from characters.schemas import masking
+from characters.signals import file_fields, remove_unreferenced_files_on_commit
 from characters.version_models import AuthorType, Source
 
 # The configuration in the API's order; "image" and "voice" hold storage names.
@@ -174,6 +176,37 @@ def record(character, document, changed, change, *, published=False):
         note=change.note,
         changed=changed,
         published_at=timezone.now() if published else None,
+    )
+
+
+# Versions other apps still need (calls: the ones its sessions ran), registered from their
+# AppConfig.ready(): never pruned.
+_versions_in_use = []
+
+
+def keep_versions_in_use(numbers_of):
+    """`numbers_of(character)`: a queryset of the version numbers of `character` an app needs."""
+    _versions_in_use.append(numbers_of)
+
+
+def prune(character):
+    """Keep the newest VERSION_RETENTION versions of `character` that were never published
+    and that no session ran (0: keep every version); the files only they showed go once the
+    change commits. Published and used versions are never pruned."""
+    limit = settings.VERSION_RETENTION
+    if limit <= 0:
+        return
+    prunable = CharacterVersion.objects.filter(character=character, published_at__isnull=True)
+    for numbers_of in _versions_in_use:
+        prunable = prunable.exclude(number__in=numbers_of(character))
+    doomed = list(prunable.order_by("-number").values_list("pk", *FILE_FIELDS)[limit:])
+    if not doomed:
+        return
+    CharacterVersion.objects.filter(pk__in=[pk for pk, *_ in doomed]).delete()
+    remove_unreferenced_files_on_commit(
+        (field.storage, name)
+        for _, *names in doomed
+        for field, name in zip(file_fields(), names, strict=True)
     )
 
 

@@ -114,6 +114,18 @@ def published_of(character):
     return published if published.is_active else None
 
 
+def character_at(live, number):
+    """What a call that started on version `number` of `live` runs: that version, whatever
+    was published since (`live` itself while it is the newest); a session from before
+    versions (None) runs what is published."""
+    if number is None:
+        return published_of(live) or live
+    if number == live.version:
+        return live
+    version = CharacterVersion.objects.filter(character=live, number=number).first()
+    return live if version is None else as_of_version(live, version)
+
+
 def as_of_version(live, version):
     """An unsaved Character holding what `version` of `live` held. Its handoff targets are
     the owner's characters of those slugs as they are now (one query); one deleted since

@@ -93,6 +93,7 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     if changed:
         history.with_stored_file_names(after, character)
         history.record(character, after, changed, change, published=live)
+        history.prune(character)
     elif newly_live:  # back to "auto": the newest version is live from now on
         history.mark_published(character, character.version)
     return character

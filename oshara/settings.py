@@ -144,6 +144,9 @@ else:
 # The API's read cache (characters/api/read_cache.py): rendered characters kept in each worker
 # process, at most this many bytes of JSON per process (least recently used dropped first).
 READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+# How many never-published versions (no session ran them) each character keeps, newest first;
+# 0 keeps every version (characters/history.py, prune()).
+VERSION_RETENTION = env.int("VERSION_RETENTION", default=0)
 
 # The widget's fetch by slug (GET /api/agents/{slug}/appearance/). Every change invalidates
 # the cached copy at once; the lifetime only bounds what bypasses the ORM's signals.

@@ -110,7 +110,7 @@ def test_usage_has_the_platforms_keys_and_validates_against_the_schema(
     assert 0 < summary["id"] <= MAX_SESSION_NUMBER
     assert summary["session_id"] == session_id
     assert summary["tenant_id"] == str(user.pk)
-    assert summary["version"] is None  # versions are not built yet
+    assert summary["version"] is None  # the character has no recorded version
     assert summary["user"] is None  # a visitor's widget started it
     assert summary["metadata"] == {"page": "pricing"}
     assert {key: summary[key] for key in RAN} == RAN

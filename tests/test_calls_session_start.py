@@ -26,6 +26,7 @@ def test_start_returns_a_verifiable_livekit_token(api_client, widget_character):
         "session_id",
         "expires_in_seconds",
         "character_slug",
+        "version",
         "system_prompt",
         "greeting",
     }

@@ -116,8 +116,7 @@ def moment(value, *, end):
         OpenApiParameter(
             "version",
             int,
-            description="The character version: sessions record none yet, so it matches "
-            "no session.",
+            description="Only sessions that ran this version of their character.",
         ),
         OpenApiParameter("start", str, description="ISO 8601 date or date-time (inclusive)."),
         OpenApiParameter("end", str, description="ISO 8601 date or date-time (inclusive)."),

@@ -39,8 +39,9 @@ class SessionSummarySerializer(serializers.ModelSerializer):
     tenant_id = serializers.SerializerMethodField(
         help_text="The owner's id, as a string (the organization's slug once they exist)."
     )
-    version = serializers.SerializerMethodField(
-        help_text="The character version the session ran: null until versions exist."
+    version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The character version the session ran (null: started before versions).",
     )
     user = serializers.IntegerField(
         source="started_by_id",
@@ -89,10 +90,6 @@ class SessionSummarySerializer(serializers.ModelSerializer):
 
     def get_tenant_id(self, session) -> str:
         return tenant_id(session.owner_id)
-
-    @extend_schema_field({"type": "integer", "nullable": True})
-    def get_version(self, session):
-        return None
 
     @extend_schema_field(MONEY_SCHEMA)
     def get_estimated_cost_usd(self, session):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from calls.services import USAGE_FIELDS
 from characters.schemas.tools import HeadersField
 from characters.validators import validate_http_url, validate_language, validate_slug
+from characters.version_models import MAX_NUMBER
 from oshara.http.strict import (
     GivenFieldsMixin,
     RejectUnknownFieldsMixin,
@@ -61,6 +62,13 @@ class SessionStartSerializer(GivenFieldsMixin, RejectUnknownFieldsMixin, seriali
     )
     origin_url = StrictCharField(max_length=2000, required=False, validators=[validate_http_url])
     metadata = MetadataField(required=False, help_text=f"At most {MAX_METADATA_BYTES} bytes.")
+    version = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_NUMBER,
+        required=False,
+        help_text="Run this version of the character (a draft under test) instead of what is "
+        "published: only with the owner's credentials.",
+    )
 
 
 class SessionStartResponseSerializer(serializers.Serializer):
@@ -71,6 +79,11 @@ class SessionStartResponseSerializer(serializers.Serializer):
     session_id = serializers.CharField()
     expires_in_seconds = serializers.IntegerField()
     character_slug = serializers.CharField()
+    version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The character version this session runs (null: a character with no "
+        "recorded version).",
+    )
     system_prompt = serializers.CharField()
     greeting = serializers.CharField()
 

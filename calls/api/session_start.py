@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from calls import livekit, services
 from calls.api.serializers import SessionStartResponseSerializer, SessionStartSerializer
 from calls.api.widget_gate import WidgetOriginGateMixin, has_owner_credentials
-from calls.selectors import named_slug, startable_character, startable_keys
+from calls.selectors import named_slug, startable_character, startable_keys, startable_version
 from calls.throttling import SessionStartIPThrottle
 from characters.validators import SESSION_OVERRIDE_KEYS
 from oshara.http.json_input import StrictJSONParser, peek_data
@@ -32,11 +32,16 @@ class SessionLimitThrottled(Throttled):
 
 def check_overrides(request, character, overrides):
     """403 for an override the character does not let a page send. The Origin header is only
-    a browser's word: without the owner's credentials, only `session_overrides` may be sent."""
+    a browser's word: without the owner's credentials, only `session_overrides` may be sent
+    (never `version`)."""
     if has_owner_credentials(request, character):
         return
     allowed = [key for key in SESSION_OVERRIDE_KEYS if key in character.session_overrides]
-    refused = [key for key in SESSION_OVERRIDE_KEYS if key in overrides and key not in allowed]
+    refused = [
+        key
+        for key in (*SESSION_OVERRIDE_KEYS, "version")
+        if key in overrides and key not in allowed
+    ]
     if refused:
         raise PermissionDenied(
             f"This character does not let a page override {', '.join(refused)}: without the "
@@ -97,6 +102,10 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
         origin = request.headers.get("Origin")
         started_by = self.check_caller(request, character)
         check_overrides(request, character, overrides)
+        if (number := overrides.pop("version", None)) is not None:
+            character = startable_version(character, number)
+            if character is None:
+                raise ValidationError({"version": [f"This character has no version {number}."]})
         if missing := livekit.missing_settings():
             return Response(
                 {"detail": f"Calls are not configured on this server: set {', '.join(missing)}."},
@@ -125,6 +134,7 @@ class SessionStartView(WidgetOriginGateMixin, APIView):
                 "session_id": session.id,
                 "expires_in_seconds": settings.LIVEKIT_TOKEN_TTL,
                 "character_slug": character.slug,
+                "version": session.version,
                 "system_prompt": session.overrides.get("system_prompt", character.system_prompt),
                 "greeting": session.overrides.get("greeting", character.greeting),
             }

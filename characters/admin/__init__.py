@@ -12,6 +12,7 @@ from characters.admin.forms import (
     HandoffTargetFormSet,
 )
 from characters.admin.preview import widget_preview_html
+from characters.admin.versions import history_table
 from characters.api.serializers import CharacterSerializer
 from characters.history import Change
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget
@@ -73,6 +74,9 @@ class CharacterAdmin(admin.ModelAdmin):
     readonly_fields = [
         "image_preview",
         "widget_preview",
+        "version_history",
+        "version",
+        "published_version",
         "has_key",
         "has_kb_key",
         "created_at",
@@ -87,6 +91,9 @@ class CharacterAdmin(admin.ModelAdmin):
                     "slug",
                     "name",
                     "is_active",
+                    "publishing",
+                    "version",
+                    "published_version",
                     "character_type",
                     "image",
                     "image_preview",
@@ -205,6 +212,12 @@ class CharacterAdmin(admin.ModelAdmin):
         for character in queryset:
             services.character_delete(character)
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:  # restore and publish are on each version's page
+            fieldsets.append(("History", {"fields": ["version_history"]}))
+        return fieldsets
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
@@ -244,6 +257,10 @@ class CharacterAdmin(admin.ModelAdmin):
     @admin.display(description="live preview")
     def widget_preview(self, obj):
         return widget_preview_html(obj)
+
+    @admin.display(description="versions")
+    def version_history(self, obj):
+        return history_table(obj)
 
     @admin.action(description="Duplicate selected characters (without their key)")
     def duplicate_selected(self, request, queryset):
