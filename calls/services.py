@@ -146,6 +146,7 @@ def announce_session(session, type, *, actor_type, summary=False):
     data = {
         "session_id": session.pk,
         "character_slug": session.character_slug,
+        "version": session.version,
         "origin_url": session.origin_url,
     }
     if summary:

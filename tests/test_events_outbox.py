@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from calls.models import CallSession
 from characters.models import Character
 from events.models import Event
 from knowledge.models import Document
@@ -125,6 +126,7 @@ def test_a_call_started_by_the_widget_and_ended_by_the_worker(widget_character, 
     assert started.actor["type"] == "widget"
     assert started.organization == str(user.pk)
     assert started.data["session_id"] == session_id
+    assert started.data["version"] == CallSession.objects.get(pk=session_id).version
     transcript = [{"role": "user", "text": "Hi", "turn_index": 0, "ts": 1764608400}]
     report = {"usage": {"turn_count": 3}, "transcript": transcript}
     assert worker_client().post(report_url(session_id), report, format="json").status_code == 200
