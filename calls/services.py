@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.organizations.models import Organization
 from calls.models import CallSession, FormResponse, RuntimeFetch
 from knowledge import session_keys
+from oshara import outbox
 
 USAGE_FIELDS = (
     "session_duration_seconds",
@@ -59,24 +60,24 @@ def start_session(character, *, overrides, origin_url, started_by=None):
     """Record a new session of `character` (a StartableCharacter), unless its organization
     is at MAX_CONCURRENT_SESSIONS.
 
-    Without a limit the session is one INSERT, in autocommit its own transaction (one round
-    trip on PostgreSQL). With one, the row is inserted first, then the organization's row is
-    locked and its running sessions are counted, this one included; over the limit, the
-    insert is rolled back. On PostgreSQL the lock makes concurrent starts in one organization
-    count one at a time (N parallel starts at the limit never exceed it); on SQLite the
-    insert, as the transaction's first statement, takes the write lock at once, so concurrent
-    starts wait for each other instead of failing.
+    The session and its `call.started` event are written in one transaction (oshara/outbox.py).
+    With a limit, the row is inserted first, then the organization's row is locked and its
+    running sessions are counted, this one included; over the limit, the insert is rolled
+    back. On PostgreSQL the lock makes concurrent starts in one organization count one at a
+    time (N parallel starts at the limit never exceed it); on SQLite the insert, as the
+    transaction's first statement, takes the write lock at once, so concurrent starts wait
+    for each other instead of failing.
     """
     session = new_session(character, overrides, origin_url)
     session.started_by_id = started_by
     limit = settings.MAX_CONCURRENT_SESSIONS
     try:
-        if limit <= 0:
-            insert(session)
-            return session
+        # A savepoint inside a caller's transaction: a refused insert leaves it usable.
         with transaction.atomic():
-            insert(session)
-            check_session_limit(session, limit)
+            session.save(force_insert=True)
+            if limit > 0:
+                check_session_limit(session, limit)
+            announce_session(session, "call.started", actor_type="widget")
     except IntegrityError:
         raise CharacterGone from None  # the foreign keys refused the row: nothing was stored
     return session
@@ -95,14 +96,6 @@ def check_session_limit(session, limit):
     if len(expiries) >= limit:
         wait = math.ceil((expiries[0] - now).total_seconds())
         raise SessionLimitReached(limit, max(1, min(wait, MAX_RETRY_AFTER_SECONDS)))
-
-
-def insert(session):
-    if not transaction.get_connection().in_atomic_block:
-        session.save(force_insert=True)
-        return
-    with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable
-        session.save(force_insert=True)
 
 
 def new_session(character, overrides, origin_url):
@@ -133,17 +126,48 @@ def record_report(session, *, usage, transcript, reported=None):
     by REPORTED_FIELDS); a later report replaces them all."""
     now = timezone.now()
     session.ended_at = session.ended_at or now
-    session.reported_at = now
     for field in USAGE_FIELDS:
         setattr(session, field, usage.get(field, 0))
     for field in REPORTED_FIELDS:
         setattr(session, field, (reported or {}).get(field, ""))
     session.transcript = transcript
-    session.save(
-        update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
-    )
+    first_report = session.reported_at is None
+    session.reported_at = now
+    with transaction.atomic(savepoint=False):
+        session.save(
+            update_fields=["ended_at", "reported_at", "transcript", *USAGE_FIELDS, *REPORTED_FIELDS]
+        )
+        if first_report:
+            announce_session(session, "call.ended", actor_type="worker", summary=True)
     session_keys.close_key(session.pk, session.ended_at)
     return session
+
+
+def announce_session(session, type, *, actor_type, summary=False):
+    """The session's event, in the current transaction (the change feed records it)."""
+    data = {
+        "session_id": session.pk,
+        "character_slug": session.character_slug,
+        "version": session.version,
+        "origin_url": session.origin_url,
+    }
+    if summary:
+        data.update(
+            started_at=session.started_at.isoformat(),
+            ended_at=session.ended_at.isoformat(),
+            transcript=session.transcript,
+            **{field: getattr(session, field) for field in USAGE_FIELDS},
+        )
+    outbox.announce(
+        outbox.Change(
+            type=type,
+            organization_id=session.organization_id,
+            subject_type="call",
+            subject_id=session.pk,
+            data=data,
+            actor_type=actor_type,
+        )
+    )
 
 
 def record_runtime_fetch(session, *, client_address, user_agent):
@@ -171,13 +195,34 @@ def record_runtime_fetch(session, *, client_address, user_agent):
 
 
 def record_form_response(character, session, form, values, *, origin):
-    """Store a visitor's validated submission of `form` (a merged form definition)."""
-    return FormResponse.objects.create(
-        character=character,
-        session=session,
-        session_key=session.pk,
-        form_id=form["id"],
-        form_title=form.get("title", "")[:200],
-        values=values,
-        origin=(origin or "")[:2000],
-    )
+    """Store a visitor's validated submission of `form` (a merged form definition), and its
+    `form_response.created` event in the same transaction."""
+    with transaction.atomic(savepoint=False):
+        response = FormResponse.objects.create(
+            character=character,
+            session=session,
+            session_key=session.pk,
+            form_id=form["id"],
+            form_title=form.get("title", "")[:200],
+            values=values,
+            origin=(origin or "")[:2000],
+        )
+        outbox.announce(
+            outbox.Change(
+                type="form_response.created",
+                organization_id=character.organization_id,
+                subject_type="form_response",
+                subject_id=response.pk,
+                data={
+                    "id": response.pk,
+                    "character_slug": character.slug,
+                    "session_id": session.pk,
+                    "form_id": response.form_id,
+                    "form_title": response.form_title,
+                    "values": response.values,
+                    "origin": response.origin,
+                },
+                actor_type="widget",
+            )
+        )
+    return response

@@ -17,6 +17,8 @@ What follows a change:
     slug now is replaced (cache_tokens.replace_widget_tokens; read in characters/widget/cache.py);
   - the list positions of its old and new organization are cleared
     (cache_tokens.replace_positions_token; read in characters/api/positions.py).
+- in its transaction too, the change is announced (`character.created|updated|deleted`,
+  oshara/outbox.py): the change feed records it with the change, or not at all.
 """
 
 from functools import partial
@@ -24,11 +26,26 @@ from functools import partial
 from django.db import transaction
 
 from characters import cache_tokens
+from oshara import outbox
 
 
-def record_change(character):
-    """Register what follows a change of `character` (saved or deleted) in this transaction."""
+def record_change(character, kind="updated"):
+    """Register what follows a change of `character` (`kind`: created, updated or deleted) in
+    this transaction."""
     loaded = character.loaded_values
+    outbox.announce(
+        outbox.Change(
+            type=f"character.{kind}",
+            organization_id=character.organization_id,
+            subject_type="character",
+            subject_id=character.pk,
+            data={
+                "slug": character.slug,
+                "version": character.version,
+                "published_version": character.published_version,
+            },
+        )
+    )
     slugs = {loaded.get("slug"), character.slug} - {None}
     transaction.on_commit(partial(cache_tokens.replace_widget_tokens, *slugs), robust=True)
     for organization_id in {loaded.get("organization_id"), character.organization_id} - {None}:

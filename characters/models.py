@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from accounts.organizations.selectors import default_organization_id, is_member
 from characters import validators
@@ -187,8 +187,12 @@ class Character(models.Model):
         self.revision = uuid.uuid4()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
-        super().save(*args, **kwargs)
-        record_change(self)
+        created = self._state.adding
+        # One transaction for the row and what the change path writes with it (its event); in
+        # a caller's transaction no savepoint is needed (a failure fails the whole of it).
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            record_change(self, "created" if created else "updated")
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -55,7 +55,7 @@ def remember_version_files(sender, instance, **kwargs):
 def character_deleted(sender, instance, **kwargs):
     current = {(field.storage, getattr(instance, field.attname).name) for field in file_fields()}
     remove_unreferenced_files_on_commit(current | getattr(instance, "version_files", set()))
-    record_change(instance)
+    record_change(instance, "deleted")
 
 
 class StoredFiles:

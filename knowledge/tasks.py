@@ -12,6 +12,7 @@ from knowledge.extraction import ExtractionError, extract_pages
 from knowledge.indexing import embedding_fields
 from knowledge.models import Document, DocumentChunk
 from knowledge.progress import RESTARTED, embed_with_progress, report
+from oshara import outbox
 
 try:  # Django 6 ships the Tasks API; on 5.2 the django-tasks backport provides it.
     from django.tasks import task
@@ -101,5 +102,28 @@ def save_result(document_id, *, status, chunks=(), embeddings=(), error=""):
         Document.objects.filter(pk=document_id).update(
             status=status, chunk_count=len(chunks), chunks_done=len(chunks), error=error, **done
         )
+        announce_result(document_id, status, len(chunks), error)
     logger.info("Document %s %s with %d chunks", document_id, status, len(chunks))
     return str(status)
+
+
+def announce_result(document_id, status, chunk_count, error):
+    """`document.processed` or `document.failed`, in the result's transaction."""
+    character = Document.objects.filter(pk=document_id).values(
+        "character__slug", "character__organization_id"
+    )[0]
+    processed = status == Document.Status.PROCESSED
+    outcome = {"chunk_count": chunk_count} if processed else {"error": error}
+    outbox.announce(
+        outbox.Change(
+            type="document.processed" if processed else "document.failed",
+            organization_id=character["character__organization_id"],
+            subject_type="document",
+            subject_id=document_id,
+            data={
+                "id": str(document_id),
+                "character_slug": character["character__slug"],
+                **outcome,
+            },
+        )
+    )

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "characters",
     "knowledge",
     "calls",
+    "events",
     # After knowledge, whose `db_worker` (with leases) replaces the library's.
     "django_tasks",
     "django_tasks_db",
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request the change feed names (actor, address, request id): events/context.py.
+    "events.context.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "oshara.http.errors.RequestSizeLimitMiddleware",
@@ -404,3 +407,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# The change feed (docs/audit-log.md, docs/webhooks.md).
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=400)
+# Seconds between a delivery's attempts after a retryable failure (each ±10 %).
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env.list(
+        "WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+# An endpoint with nothing but failures for this many seconds is disabled (default 5 days).
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
+# Local development and tests only (check --deploy warns): http:// URLs, private addresses.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)

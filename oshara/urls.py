@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", include("characters.urls")),
     path("api/", include("knowledge.urls")),
     path("api/", include("calls.urls")),
+    path("api/", include("events.urls")),
     # Anything else under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^api/", views.api_not_found),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
 from accounts.organizations.selectors import membership
+from oshara import outbox
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 CREATE_ATTEMPTS = 3  # a lookup-prefix collision (64 bits) is a retry, never a 500
@@ -35,6 +36,7 @@ def create_key(user, name, is_active=True, *, organization_id=None, role=None):
                     hashed_key=keys.digest(full_key),
                     key_preview=keys.preview(full_key),
                 )
+                announce(api_key, "api_key.created")
         except IntegrityError:
             if attempt == CREATE_ATTEMPTS:
                 raise
@@ -59,4 +61,40 @@ def record_use(api_key):
 
 def revoke(queryset):
     """The admin's revoke action: the keys stop working on their next request."""
-    return queryset.filter(is_active=True).update(is_active=False)
+    with transaction.atomic():
+        revoked = list(queryset.filter(is_active=True).select_for_update())
+        ApiKey.objects.filter(pk__in=[key.pk for key in revoked]).update(is_active=False)
+        for api_key in revoked:
+            announce(api_key, "api_key.revoked")
+    return len(revoked)
+
+
+def update_key(api_key, **changes):
+    """Rename, deactivate or reactivate a key; deactivating it revokes it."""
+    revoking = api_key.is_active and changes.get("is_active") is False
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(api_key, name, value)
+        api_key.save()
+        if revoking:
+            announce(api_key, "api_key.revoked")
+    return api_key
+
+
+def delete_key(api_key):
+    with transaction.atomic():
+        announce(api_key, "api_key.revoked")
+        api_key.delete()
+
+
+def announce(api_key, type):
+    """The key's event, in the current transaction; the key itself is never part of it."""
+    outbox.announce(
+        outbox.Change(
+            type=type,
+            organization_id=api_key.organization_id,
+            subject_type="api_key",
+            subject_id=api_key.pk,
+            data={"id": str(api_key.pk), "name": api_key.name, "key_preview": api_key.key_preview},
+        )
+    )

@@ -79,3 +79,9 @@ class ApiKeyViewSet(
         response = Response(created.data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"  # the full key: no cache may keep a copy
         return response
+
+    def perform_update(self, serializer):
+        services.update_key(serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.delete_key(instance)

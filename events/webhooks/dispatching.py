@@ -1,0 +1,50 @@
+"""From events to deliveries: each committed event gets one delivery per active endpoint of
+its scope that wants its type."""
+
+from django.db import transaction
+
+from events.models import Delivery, Event, WebhookEndpoint
+
+BATCH = 500
+
+
+def wants(endpoint, event_type):
+    """An endpoint's `events` name types or prefixes ("character.*"); none means all."""
+    if not endpoint.events:
+        return True
+    for pattern in endpoint.events:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def dispatch_pending(enqueue):
+    """Make the deliveries of every undispatched event; `enqueue(delivery_id)` is called for
+    each once its batch commits. Concurrent runs skip each other's rows (PostgreSQL)."""
+    while True:
+        with transaction.atomic():
+            events = list(
+                Event.objects.filter(dispatched=False)
+                .order_by("created_at")
+                .select_for_update(skip_locked=True)[:BATCH]
+            )
+            if not events:
+                return
+            deliveries = deliveries_for(events)
+            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            Event.objects.filter(pk__in=[event.pk for event in events]).update(dispatched=True)
+            for delivery in deliveries:
+                transaction.on_commit(lambda pk=delivery.pk: enqueue(pk), robust=True)
+
+
+def deliveries_for(events):
+    scopes = {event.organization for event in events}
+    endpoints = list(WebhookEndpoint.objects.filter(organization__in=scopes, is_active=True))
+    return [
+        Delivery(endpoint=endpoint, event=event)
+        for event in events
+        for endpoint in endpoints
+        if endpoint.organization == event.organization and wants(endpoint, event.type)
+    ]
