@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from oshara.http.idempotency import IdempotentCreateMixin
 
@@ -38,7 +39,8 @@ VALIDATION_ERROR_SCHEMA = {
 ERROR_DESCRIPTIONS = {
     "400": "Invalid request: the body names each invalid field.",
     "401": "Missing, invalid or expired access token (or wrong credentials).",
-    "403": "Forbidden.",
+    "403": "Forbidden: the caller's role in the acting organization does not allow this, or "
+    "these credentials may not be used here.",
     "404": "Not found (or not yours: someone else's object is a 404 too).",
     "409": "Conflicts with a concurrent request (the same Idempotency-Key still in flight, "
     "or a concurrent change): retry it.",
@@ -184,8 +186,13 @@ class AutoSchema(BaseAutoSchema):
             codes.append("400")
         if self.view.get_authenticators():
             codes.append("401")  # any token sent is checked, even where none is required
-        if "{" in self.path:
-            codes.append("404")
+        if any(
+            not isinstance(permission, (AllowAny, IsAuthenticated))  # a tuple: DRF's | composes
+            for permission in self.view.get_permissions()
+        ):
+            codes.append("403")  # a permission that may refuse an authenticated caller
+        if "{" in self.path or self._permission_header():
+            codes.append("404")  # or a header naming what the caller cannot see
         action = getattr(self.view, "action", None)
         if self._uses("conditional") and action in ("update", "partial_update", "destroy"):
             codes += ["409", "412"]

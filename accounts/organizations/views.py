@@ -167,7 +167,8 @@ class MemberViewSet(
         return selectors.members_of(organization_id)
 
     def perform_update(self, serializer):
-        services.change_role(serializer.instance, serializer.validated_data["role"])
+        if "role" in serializer.validated_data:  # a PATCH without a role changes nothing
+            services.change_role(serializer.instance, serializer.validated_data["role"])
 
     def perform_destroy(self, instance):
         services.remove_member(instance)

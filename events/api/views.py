@@ -11,6 +11,7 @@ from accounts.organizations.permissions import OrganizationRole
 from events import selectors
 from events.api.serializers import EventQuerySerializer, EventSerializer
 from events.scope import scope_of_request
+from oshara.schema import error_response
 
 
 class EventListView(GenericAPIView):
@@ -26,7 +27,7 @@ class EventListView(GenericAPIView):
         tags=["events"],
         summary="List events (the audit log)",
         parameters=[EventQuerySerializer],
-        responses={200: EventSerializer(many=True)},
+        responses={200: EventSerializer(many=True), 400: error_response(400)},
     )
     def get(self, request):
         query = EventQuerySerializer(data=request.query_params)

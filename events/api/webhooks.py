@@ -19,6 +19,7 @@ from events.api.webhook_serializers import (
 )
 from events.models import WebhookEndpoint
 from events.scope import scope_of_request
+from oshara.schema import error_response
 
 
 def shown_once(endpoint):
@@ -98,7 +99,7 @@ class WebhookEndpointViewSet(
     @extend_schema(
         summary="List the endpoint's deliveries, newest first",
         parameters=[DeliveryQuerySerializer],
-        responses={200: DeliverySerializer(many=True)},
+        responses={200: DeliverySerializer(many=True), 400: error_response(400)},
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
