@@ -22,7 +22,7 @@ def make_events(owner, count, type="character.updated", **fields):
     return [
         Event.objects.create(
             type=type,
-            organization=str(owner.pk),
+            organization=str(owner.default_organization_id),
             subject_type="character",
             subject_id="7",
             created_at=now - timedelta(seconds=count - index),

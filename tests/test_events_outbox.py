@@ -39,7 +39,7 @@ def test_a_character_created_updated_and_deleted_through_the_api(auth_client, us
     assert created.status_code == 201, created.content
     [event] = events_of("character.")
     assert event.type == "character.created"
-    assert event.organization == str(user.pk)
+    assert event.organization == str(user.default_organization_id)  # its personal one
     assert event.actor == {"type": "user", "id": str(user.pk), "label": user.email}
     helper = Character.objects.get(slug="helper")
     assert event.subject == {"type": "character", "id": str(helper.pk)}
@@ -124,7 +124,7 @@ def test_a_call_started_by_the_widget_and_ended_by_the_worker(widget_character, 
     [started] = events_of("call.")
     assert started.type == "call.started"
     assert started.actor["type"] == "widget"
-    assert started.organization == str(user.pk)
+    assert started.organization == str(user.default_organization_id)
     assert started.data["session_id"] == session_id
     assert started.data["version"] == CallSession.objects.get(pk=session_id).version
     transcript = [{"role": "user", "text": "Hi", "turn_index": 0, "ts": 1764608400}]
@@ -167,7 +167,7 @@ def test_a_form_response_has_its_event(api_client, sales_session, user):
     [event] = events_of("form_response.")
     assert event.type == "form_response.created"
     assert event.actor["type"] == "widget"
-    assert event.organization == str(user.pk)
+    assert event.organization == str(user.default_organization_id)  # its personal one
     assert event.subject == {"type": "form_response", "id": stored["id"]}
     assert event.data["values"] == values and event.data["character_slug"] == "sales-agent"
 
