@@ -29,11 +29,15 @@ WRITTEN = "support-bot"
 _serial = itertools.count(1)
 
 
+# The character itself: the collection and one character (not its versions, publish, ...).
+CHARACTER_PATHS = {CHARACTERS, CHARACTERS + "{slug}/"}
+
+
 def _is_character_write(ctx):
     operation = getattr(ctx, "operation", None)
     return (
         operation is not None
-        and operation.path.startswith(CHARACTERS)
+        and operation.path in CHARACTER_PATHS
         and (operation.method.upper() in ("POST", "PUT", "PATCH"))
     )
 

@@ -177,7 +177,9 @@ ENVELOPE_ERRORS = {
     for code, description in {
         400: "A bad query parameter; `errors` names it.",
         401: "Missing, invalid or expired credentials.",
-        404: "No session of yours has this id.",
+        403: "These credentials may not act in the organization X-Organization names.",
+        404: "No session of yours has this id, or X-Organization names an organization you "
+        "are not a member of.",
         429: "Too many requests: retry after the `Retry-After` header's seconds.",
     }.items()
 }
