@@ -1,8 +1,10 @@
 """The audit log in the admin: read-only, filterable; webhook endpoints and deliveries seen,
 their secrets never shown."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
 
+from events import services
 from events.models import Delivery, Event, WebhookEndpoint
 
 
@@ -53,3 +55,16 @@ class DeliveryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status",)
     show_full_result_count = False
+    actions = ["redeliver"]
+
+    def has_redeliver_permission(self, request):
+        # Sending again changes no record by hand: anyone who may see deliveries may.
+        return self.has_view_permission(request)
+
+    @admin.action(description="Redeliver selected deliveries", permissions=["redeliver"])
+    def redeliver(self, request, queryset):
+        for delivery in queryset:
+            services.redeliver(delivery)
+        count = len(queryset)
+        message = ngettext("%d delivery queued again.", "%d deliveries queued again.", count)
+        self.message_user(request, message % count, messages.SUCCESS)

@@ -321,3 +321,21 @@ def test_without_an_endpoint_no_delivery_work_is_queued(auth_client, committed):
     event = Event.objects.get(type="character.created")
     assert event.dispatched  # nothing for the worker to do
     assert dispatch_events.enqueue not in callbacks
+
+
+def test_the_admin_redelivers_a_failed_delivery(admin_client, auth_client, endpoint, committed):
+    from django.urls import reverse
+
+    from events.models import Delivery
+
+    create_character(auth_client, committed)
+    delivery = Delivery.objects.first()
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, attempts=3)
+    changelist = reverse("admin:events_delivery_changelist")
+    with committed():
+        response = admin_client.post(
+            changelist, {"action": "redeliver", "_selected_action": [delivery.pk]}
+        )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status != Delivery.Status.FAILED
