@@ -7,14 +7,17 @@ audio, a JSON file field that must repeat the stored URL, an Idempotency-Key alr
 for another body, names (form ids, field names, option values, header names ignoring case,
 language codes) that must be unique across a list, a default_value within its field's
 min/max and among its options, a field pattern that must compile, an MCP tool that must
-name one of the body's MCP servers. These hooks make such references point
-at the characters .ci/fuzz creates (support-bot, sales-agent), so that a refusal left is a
-rule the schema fails to describe. Path slugs of character writes go to support-bot, so PUT
-and PATCH reach their 200 branches too.
+name one of the body's MCP servers, a free-form JSON value (a tool's `input_schema`) whose
+nested strings and numbers must be storable (no NUL, no surrogate, integers of 64 bits, finite
+numbers: oshara/http/json_input.py), which OpenAPI 3.0 cannot say of an open object. These
+hooks make such references point at the characters .ci/fuzz creates (support-bot,
+sales-agent), so that a refusal left is a rule the schema fails to describe. Path slugs of
+character writes go to support-bot, so PUT and PATCH reach their 200 branches too.
 """
 
 import io
 import itertools
+import math
 import re
 import wave
 
@@ -202,6 +205,28 @@ def _fix_options(field):
         field["options"] = _unique_options(options) or ["a"]
 
 
+# The parser's limits (oshara/http/json_input.py), for values nested in a free-form object.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+INT64 = range(-(2**63), 2**63)
+
+
+def _storable(value):
+    """`value` with every nested string, key and number made storable."""
+    if isinstance(value, str):
+        return UNSTORABLE_TEXT.sub("", value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if value in INT64 else 0
+    if isinstance(value, float):
+        return value if math.isfinite(value) else 0.0
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
+
+
 def _fix_lists(body, form_tools):
     servers = _unique(body.get("mcp_servers") or [])
     for server in servers:
@@ -214,6 +239,8 @@ def _fix_lists(body, form_tools):
             if tool.get("name") in form_tools:
                 continue  # a form's id already makes a tool of that name
             _fix_config(tool)
+            if "input_schema" in tool:
+                tool["input_schema"] = _storable(tool["input_schema"])
             config = tool.get("config")
             if tool.get("kind") == "mcp" and isinstance(config, dict):
                 if not servers:

@@ -86,7 +86,8 @@ PATHS = [
         method="POST",
         headers=ORIGIN,
         body="{session_body}",
-        targets={POSTGRES: Target("sql", 0.30), SQLITE: Target("bare", 0.25)},
+        # Issue 30 set it against the floor with the same I/O (one durable INSERT).
+        targets={POSTGRES: Target("insert", 0.25), SQLITE: Target("bare", 0.25)},
         prepare=prepare.session_start,
     ),
     BenchPath(
