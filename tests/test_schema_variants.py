@@ -103,3 +103,15 @@ def test_nul_in_form_options_and_defaults_is_a_400_naming_the_field(auth_client,
     errors = response.json()["widget_appearance"]["forms"]["0"]["fields"]["0"]
     assert set(errors) & {"options", "default_value"}
     assert not auth_client.get(URL).json()
+
+
+@pytest.mark.parametrize("value, ok", [("Bearer abc", True), ("a\nb", False), ("a\x00b", False)])
+def test_mcp_server_header_values_follow_the_servers_rule(schema, auth_client, value, ok):
+    server = {"name": "crm", "url": "https://mcp.example.com/sse", "headers": {"X-Key": value}}
+    assert valid(schema, "McpServerRequest", server) is ok
+    response = auth_client.post(
+        "/api/ai-characters/",
+        {"slug": "mcp-headers", "name": "M", "mcp_servers": [server]},
+        format="json",
+    )
+    assert (response.status_code == 201) is ok, response.content

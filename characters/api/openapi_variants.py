@@ -193,5 +193,9 @@ def describe_variants(result, generator, request, public):
         _form_variants(components)
     if "FormFieldRequest" in components:
         _form_field_variants(components)
+    if "McpServerRequest" in components:
+        # The same rule as an HTTP tool's headers (schemas/tools.py HeadersField), which the
+        # generated dict field cannot say.
+        components["McpServerRequest"]["properties"]["headers"] = HEADERS
     _anchor_ends(result)
     return result
