@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.organizations import services as organizations
 from accounts.organizations.models import Membership
 from characters.models import Character, CharacterVersion
+from events.models import Event
 from knowledge.models import Document, DocumentChunk
 from tests.helpers import (
     client_for,
@@ -263,3 +264,20 @@ def test_the_chunks_are_copied_in_one_statement(auth_client, processed):
     table = DocumentChunk._meta.db_table
     inserts = [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
     assert len(inserts) == 1
+
+
+def test_the_admins_duplicate_takes_the_same_path(admin_client, processed):
+    response = admin_client.post(
+        "/admin/characters/character/",
+        {"action": "duplicate_selected", "_selected_action": [processed.pk]},
+    )
+    assert response.status_code == 302
+    copy = Character.objects.get(slug="full-bot-copy")
+    assert copy.llm_api_key is None  # "without their key"
+    assert copy.documents.count() == processed.documents.count()
+    assert DocumentChunk.objects.filter(document__character=copy).count() == (
+        DocumentChunk.objects.filter(document__character=processed).count()
+    )
+    [event] = Event.objects.filter(subject_type="character", subject_id=str(copy.pk))
+    assert (event.type, event.actor["type"]) == ("character.duplicated", "admin")
+    assert event.data["duplicated_from"] == {"slug": "full-bot", "version": processed.version}
