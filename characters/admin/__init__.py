@@ -274,7 +274,7 @@ class CharacterAdmin(admin.ModelAdmin):
 
     def _duplicate(self, request, queryset, with_key):
         sources = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
-            "handoff_links"
+            "handoff_links__target"
         )
         author = Change(
             Source.ADMIN, AuthorType.ADMIN, request.user.pk, request.user.get_username()

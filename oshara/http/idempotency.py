@@ -10,6 +10,7 @@ key can be retried. Keys are per user and remembered for IDEMPOTENCY_KEY_TTL (24
 import hashlib
 import json
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -86,9 +87,7 @@ class IdempotentCreateMixin:
     idempotent_actions = ("create",)
 
     def create(self, request, *args, **kwargs):
-        return self.idempotent(
-            request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs)
-        )
+        return self.idempotent(request, partial(super().create, request, *args, **kwargs))
 
     def idempotent(self, request, respond):
         """`respond()`'s response, or the one stored for this request's Idempotency-Key."""
