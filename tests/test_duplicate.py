@@ -4,6 +4,7 @@ with its own files, its secrets encrypted anew, and its documents searchable at 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from accounts.organizations import services as organizations
 from accounts.organizations.models import Membership
@@ -281,3 +282,20 @@ def test_the_admins_duplicate_takes_the_same_path(admin_client, processed):
     [event] = Event.objects.filter(subject_type="character", subject_id=str(copy.pk))
     assert (event.type, event.actor["type"]) == ("character.duplicated", "admin")
     assert event.data["duplicated_from"] == {"slug": "full-bot", "version": processed.version}
+
+
+def test_an_api_key_duplicates_and_is_the_author(auth_client, source, user):
+    created = auth_client.post("/api/auth/api-keys/", {"name": "CI deploys"}, format="json")
+    assert created.status_code == 201, created.content
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=created.json()["key"])
+    response = client.post(f"{URL}full-bot/duplicate/", {"slug": "keyed-copy"}, format="json")
+    assert response.status_code == 201, response.content
+    copy = Character.objects.get(slug="keyed-copy")
+    assert (copy.owner_id, copy.organization_id) == (user.pk, source.organization_id)
+    [version] = client.get(f"{URL}keyed-copy/versions/").json()
+    assert version["author"] == {
+        "type": "api_key",
+        "id": created.json()["id"],
+        "label": "CI deploys",
+    }
