@@ -15,8 +15,12 @@ from tests.helpers import (
     client_for,
     full_character,
     image_file,
+    png_upload,
     raw_column,
+    record,
+    run_concurrently,
     send_files,
+    stored_files,
     upload,
     wav_file,
 )
@@ -299,3 +303,25 @@ def test_an_api_key_duplicates_and_is_the_author(auth_client, source, user):
         "id": created.json()["id"],
         "label": "CI deploys",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_to_one_slug_make_one_and_leave_no_stray_file(user, settings):
+    owner = client_for(user)
+    for slug in ("first", "second"):
+        body = {"slug": slug, "name": "S", "image": png_upload()}
+        assert owner.post(URL, body, format="multipart").status_code == 201
+    before = stored_files(settings.MEDIA_ROOT)
+    clients = [(client_for(user), ("first", "second")[n % 2]) for n in range(6)]
+    responses = run_concurrently(
+        [
+            lambda c=c, s=s: c.post(f"{URL}{s}/duplicate/", {"slug": "contested"}, format="json")
+            for c, s in clients
+        ]
+    )
+    assert record("6 duplicates to one slug", responses) == {201: 1, 400: 5}
+    for response in responses:
+        if response.status_code == 400:
+            assert response.json() == {"slug": ["character with this slug already exists."]}
+    copy = Character.objects.get(slug="contested")
+    assert stored_files(settings.MEDIA_ROOT) == sorted([*before, copy.image.name])
