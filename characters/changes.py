@@ -17,10 +17,13 @@ What follows a change:
     slug now is replaced (cache_tokens.replace_widget_tokens; read in characters/widget/cache.py);
   - the list positions of its old and new organization are cleared
     (cache_tokens.replace_positions_token; read in characters/api/positions.py).
-- in its transaction too, the change is announced (`character.created|updated|deleted`,
-  oshara/outbox.py): the change feed records it with the change, or not at all.
+- in its transaction too, the change is announced, once (oshara/outbox.py): the change feed
+  records it with the change, or not at all. A save announces `character.created` or
+  `character.updated`, a delete `character.deleted`, unless the service that saves says what
+  the change is (`Announcement`: a publish, a restore, a duplicate) and which paths changed.
 """
 
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
@@ -29,13 +32,24 @@ from characters import cache_tokens
 from oshara import outbox
 
 
-def record_change(character, kind="updated"):
+@dataclass(frozen=True)
+class Announcement:
+    """What a service knows of its save that the save does not: the event's kind (None: created
+    or updated, as the save is), the paths that changed, and more data for the event."""
+
+    kind: str | None = None
+    changed: list = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+def record_change(character, kind="updated", announcement=None):
     """Register what follows a change of `character` (`kind`: created, updated or deleted) in
-    this transaction."""
+    this transaction; `announcement`: what the saving service says the change is."""
+    announcement = announcement or Announcement()
     loaded = character.loaded_values
     outbox.announce(
         outbox.Change(
-            type=f"character.{kind}",
+            type=f"character.{announcement.kind or kind}",
             organization_id=character.organization_id,
             subject_type="character",
             subject_id=character.pk,
@@ -43,6 +57,8 @@ def record_change(character, kind="updated"):
                 "slug": character.slug,
                 "version": character.version,
                 "published_version": character.published_version,
+                "changed": list(announcement.changed),
+                **announcement.data,
             },
         )
     )

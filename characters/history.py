@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from characters.changes import Announcement
 from characters.models import WRITE_ONLY_KEYS, Character, CharacterVersion
 from characters.schemas import masking
 from characters.signals import file_fields, remove_unreferenced_files_on_commit
@@ -56,6 +57,15 @@ class Change:
 
 
 SYSTEM = Change()
+
+# The event a change announces by its source (characters/changes.py); any other source's save
+# announces `character.created` or `character.updated`.
+EVENT_KINDS = {Source.RESTORE: "restored", Source.DUPLICATE: "duplicated"}
+
+
+def announcement(change, changed, data=None):
+    """What the save of `change`, which changed the paths `changed`, announces."""
+    return Announcement(EVENT_KINDS.get(change.source), list(changed), data or {})
 
 
 def configuration(character, handoff_slugs=None):
@@ -210,10 +220,10 @@ def prune(character):
     )
 
 
-def mark_published(character, number):
-    """Version `number` of `character` became live now."""
+def mark_published(character, number, note=""):
+    """Version `number` of `character` became live now, published with `note`."""
     versions = CharacterVersion.objects.filter(character=character, number=number)
-    versions.update(published_at=timezone.now())
+    versions.update(published_at=timezone.now(), published_note=note)
 
 
 def model_fields(document):

@@ -173,7 +173,8 @@ class Character(models.Model):
     def __repr__(self):
         return f"<Character {self.slug!r}>"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, announcement=None, **kwargs):
+        """`announcement`: what the change is, from the service that saves it (changes.py)."""
         if self.owner_id is not None and (
             self.organization_id is None
             or (
@@ -192,7 +193,7 @@ class Character(models.Model):
         # a caller's transaction no savepoint is needed (a failure fails the whole of it).
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
-            record_change(self, "created" if created else "updated")
+            record_change(self, "created" if created else "updated", announcement)
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -1,4 +1,5 @@
-"""Every write of a character: the API, the admin, duplication and restore call these.
+"""Every write of a character: the API, the admin, duplication (duplication.py) and restore
+call these.
 
 Here happen the things no caller may forget: PUT's reset of omitted fields, the handoff list
 replaced as a whole, the version each change records (a write that changes nothing writes
@@ -7,45 +8,38 @@ the rows a write points at share-locked. Each save and delete ends on the one ch
 (characters/changes.py) by itself: Character.save() and the delete signal take it.
 """
 
-import copy
-import itertools
-from dataclasses import replace
-from pathlib import PurePath
-
-from django.core.files import File
 from django.db import connections, transaction
 
 from characters import history
+from characters.changes import Announcement
 from characters.history import SYSTEM
 from characters.models import WRITE_ONLY_KEYS, Character, HandoffTarget, Publishing
 from characters.signals import remove_unreferenced_files_on_commit
-from characters.version_models import Source
-
-SLUG_MAX_LENGTH = Character._meta.get_field("slug").max_length
-# Never copied field by field: identity, timestamps, the keys (opt-in) and the files (copied).
-NOT_COPIED = {"id", "slug", "created_at", "updated_at", "image", "voice_audio_file", "version"}
-NOT_COPIED |= set(WRITE_ONLY_KEYS)
-
 
 # A client cannot round-trip these, so a replacing update keeps them unless they are sent.
 # `publishing` too: a PUT that omits it must not make every draft live.
 KEPT_ON_REPLACE = {"image", "voice_audio_file", "publishing", *WRITE_ONLY_KEYS}
 
 
-def character_create(character=None, *, handoff_targets=(), change=SYSTEM, **fields):
+def character_create(
+    character=None, *, handoff_targets=(), change=SYSTEM, event_data=None, **fields
+):
     """Save a new character and its handoff targets (characters, in order), as version 1:
-    the unsaved `character` a form has filled in (the admin's), or one made of `fields`."""
+    the unsaved `character` a form has filled in (the admin's), or one made of `fields`.
+    `event_data`: more data for its event (a duplicate's origin)."""
     if character is None:
         character = Character(**fields)
     slugs = [target.slug for target in handoff_targets]
     document = history.configuration(character, handoff_slugs=slugs)
+    changed = history.changed_paths(None, document)
     character.version = 1
     live = character.publishing == Publishing.AUTO
     character.published_version = 1 if live else None
-    character.save(force_insert=True)
+    character.save(
+        force_insert=True, announcement=history.announcement(change, changed, event_data)
+    )
     set_handoff_targets(character, handoff_targets)
     history.with_stored_file_names(document, character)
-    changed = history.changed_paths(None, document)
     history.record(character, document, changed, change, published=live)
     return character
 
@@ -87,7 +81,7 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     newly_live = live and character.published_version != character.version
     if newly_live:
         character.published_version = character.version
-    character.save()
+    character.save(announcement=history.announcement(change, changed))
     if handoff_targets is not None:
         set_handoff_targets(character, handoff_targets)
     if changed:
@@ -103,14 +97,18 @@ class AutoPublishing(Exception):
     """A character whose every version is live at once has nothing to publish."""
 
 
-def publish(character, number):
+def publish(character, number, note=""):
     """Make version `number` of the locked, "manual" `character` what the public meets (an
-    older one: a rollback). Records no version: the configuration does not change."""
+    older one: a rollback), with the publisher's `note`. Records no version: the
+    configuration does not change."""
     if character.publishing == Publishing.AUTO:
         raise AutoPublishing()
     character.published_version = number
-    character.save(update_fields=["published_version"])
-    history.mark_published(character, number)
+    character.save(
+        update_fields=["published_version"],
+        announcement=Announcement("published", data={"note": note}),
+    )
+    history.mark_published(character, number, note)
     return character
 
 
@@ -118,18 +116,19 @@ def restore_version(character, version, change):
     """Make the locked `character` what its `version` was, as a new version (nothing when it
     already is). A handoff target deleted since is left out: it cannot be handed off to."""
     document = history.version_configuration(version)
-    by_slug = {
-        target.slug: target
-        for target in lock_for_reference(
-            Character.objects.filter(
-                organization_id=character.organization_id, slug__in=document["handoff_targets"]
-            )
-        )
-    }
-    targets = [by_slug[slug] for slug in document["handoff_targets"] if slug in by_slug]
+    targets = handoff_targets_named(character.organization_id, document)
     return character_update(
         character, history.model_fields(document), handoff_targets=targets, change=change
     )
+
+
+def handoff_targets_named(organization_id, document):
+    """The characters a configuration hands off to, in its order, share-locked; those deleted
+    since are left out (they cannot be handed off to)."""
+    slugs = document["handoff_targets"]
+    found = Character.objects.filter(organization_id=organization_id, slug__in=slugs)
+    by_slug = {target.slug: target for target in lock_for_reference(found)}
+    return [by_slug[slug] for slug in slugs if slug in by_slug]
 
 
 def update_characters(queryset, change=SYSTEM, **fields):
@@ -166,38 +165,6 @@ def locked_for_write(queryset, *, delete=False):
     if delete:
         return queryset.select_for_update(of=("self",))
     return queryset.select_for_update(no_key=True, of=("self",))
-
-
-def copy_slug(slug):
-    """The first free one of <slug>-copy, <slug>-copy-2, <slug>-copy-3, …"""
-    for number in itertools.count(1):
-        suffix = "-copy" if number == 1 else f"-copy-{number}"
-        candidate = slug[: SLUG_MAX_LENGTH - len(suffix)] + suffix
-        if not Character.objects.filter(slug=candidate).exists():
-            return candidate
-
-
-def duplicate_character(source, with_key=False, change=SYSTEM):
-    """Save and return a copy of `source` for the same owner, as its version 1. Documents are
-    not copied: they belong to one character's knowledge base and are processed for it."""
-    duplicate = Character(slug=copy_slug(source.slug))
-    for field in Character._meta.concrete_fields:
-        if field.name not in NOT_COPIED:
-            setattr(duplicate, field.attname, copy.deepcopy(getattr(source, field.attname)))
-    if with_key:
-        for name in WRITE_ONLY_KEYS:
-            setattr(duplicate, name, getattr(source, name))
-    for name in ("image", "voice_audio_file"):
-        original = getattr(source, name)
-        if original:
-            # A shared file would vanish with whichever character is deleted first.
-            with original.open("rb") as handle:
-                name_only = PurePath(original.name).name
-                getattr(duplicate, name).save(name_only, File(handle), save=False)
-    targets = [link.target for link in source.handoff_links.select_related("target")]
-    return character_create(
-        duplicate, handoff_targets=targets, change=replace(change, source=Source.DUPLICATE)
-    )
 
 
 def lock_for_reference(queryset):

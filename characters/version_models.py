@@ -47,6 +47,8 @@ class CharacterVersion(models.Model):
     changed = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The note of the publish that made it live last (POST …/publish/ {"note"}).
+    published_note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["character", "-number"]

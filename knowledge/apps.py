@@ -9,6 +9,7 @@ class KnowledgeConfig(AppConfig):
         from knowledge import checks, signals  # noqa: F401
 
         contribute_documents()
+        copy_documents_of_duplicates()
 
 
 def contribute_documents():
@@ -21,3 +22,11 @@ def contribute_documents():
         lambda: DocumentSerializer(many=True, read_only=True),
         prefetch="documents",
     )
+
+
+def copy_documents_of_duplicates():
+    """A duplicated character gets copies of its source's documents (characters/duplication.py)."""
+    from characters.contributions import on_duplicate
+    from knowledge.services import copy_documents
+
+    on_duplicate(copy_documents)

@@ -134,7 +134,7 @@ class AutoSchema(BaseAutoSchema):
         names = []
         if self._uses("conditional") and action in CONDITIONAL_PARAMETERS:
             names.append(CONDITIONAL_PARAMETERS[action])
-        if self._uses("idempotent") and action == "create":
+        if self._uses("idempotent") and action in self.view.idempotent_actions:
             names.append(IDEMPOTENCY_KEY)
         if header := self._permission_header():
             names.append(header)
@@ -196,7 +196,7 @@ class AutoSchema(BaseAutoSchema):
         action = getattr(self.view, "action", None)
         if self._uses("conditional") and action in ("update", "partial_update", "destroy"):
             codes += ["409", "412"]
-        if self._uses("idempotent") and action == "create":
+        if self._uses("idempotent") and action in self.view.idempotent_actions:
             codes += ["409", "422"]
         if has_body:
             codes += ["413", "415"]

@@ -591,7 +591,12 @@ def test_duplicate_makes_unique_slugs_and_leaves_the_key_out(admin_client, full_
         assert copy.allowed_origins == full_character.allowed_origins
         assert copy.widget_appearance == full_character.widget_appearance
         assert [t.slug for t in copy.ordered_handoff_targets] == ["support-bot"]
-        assert copy.documents.count() == 0
+        # The API's duplicate, one path: its documents too, each with a file of its own.
+        [document] = copy.documents.all()
+        [original] = full_character.documents.all()
+        assert (document.status, document.error) == ("FAILED", "Could not parse page 3")
+        assert document.file.name != original.file.name
+        assert file_bytes(document.file) == file_bytes(original.file)
         # Its own files, so deleting one character never removes the other's.
         assert copy.image.name != full_character.image.name
         assert file_bytes(copy.image) == file_bytes(full_character.image)

@@ -147,3 +147,42 @@ def test_the_admin_log_is_read_only_and_filterable(client, make_user, user):
     assert client.get("/admin/events/event/add/").status_code == 403
     page = client.get(f"/admin/events/event/{quote(event.id)}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_each_change_of_a_character_is_one_event_of_its_type(auth_client):
+    """Created, updated, published (a rollback too), restored, duplicated (on the copy) and
+    deleted: one event each, never an updated beside it, with `slug`, `version`, `changed`."""
+    characters = "/api/ai-characters/"
+    shop = f"{characters}shop/"
+    auth_client.post(characters, {"slug": "shop", "name": "Shop"}, format="json")
+    auth_client.patch(shop, {"greeting": "Hi"}, format="json")
+    auth_client.patch(shop, {"publishing": "manual"}, format="json")
+    auth_client.patch(shop, {"greeting": "Hello"}, format="json")
+    auth_client.post(f"{shop}publish/", {"version": 2, "note": "Go"}, format="json")
+    assert auth_client.post(f"{shop}versions/1/restore/").status_code == 200
+    duplicated = auth_client.post(f"{shop}duplicate/", {"slug": "shop-copy"}, format="json")
+    assert duplicated.status_code == 201
+    assert auth_client.delete(shop).status_code == 204
+
+    events = list(reversed(auth_client.get(URL, {"type": "character.*"}).json()))
+    assert [(e["type"], e["data"]["slug"]) for e in events] == [
+        ("character.created", "shop"),
+        ("character.updated", "shop"),
+        ("character.updated", "shop"),  # publishing: how versions go live, in no version
+        ("character.updated", "shop"),
+        ("character.published", "shop"),
+        ("character.restored", "shop"),
+        ("character.duplicated", "shop-copy"),
+        ("character.deleted", "shop"),
+    ]
+    data = [{k: v for k, v in e["data"].items() if k != "slug"} for e in events]
+    assert data[0] == {"version": 1, "published_version": 1, "changed": ["slug", "name"]}
+    assert data[1] == {"version": 2, "published_version": 2, "changed": ["greeting"]}
+    assert data[2]["changed"] == []
+    assert data[3] == {"version": 3, "published_version": 2, "changed": ["greeting"]}
+    assert data[4] == {"version": 3, "published_version": 2, "changed": [], "note": "Go"}
+    assert data[5] == {"version": 4, "published_version": 2, "changed": ["greeting"]}
+    assert data[6]["duplicated_from"] == {"slug": "shop", "version": 4}
+    assert (data[6]["version"], data[6]["published_version"]) == (1, None)
+    assert "name" in data[6]["changed"]
+    assert data[7]["changed"] == []

@@ -47,6 +47,7 @@ def test_a_character_created_updated_and_deleted_through_the_api(auth_client, us
         "slug": "helper",
         "version": helper.version,
         "published_version": helper.published_version,
+        "changed": ["slug", "name"],
     }
     assert event.request_id == "proxy-7f3a"
     assert event.ip == "127.0.0.1"

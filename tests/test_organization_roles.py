@@ -7,6 +7,7 @@ is their personal one). A refusal is a 403 naming the member's role, and changes
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.organizations import services
@@ -107,6 +108,14 @@ CASES = [
         None,
         "json",
         expect(200, "editor"),
+    ),
+    (
+        "duplicate a character",
+        "post",
+        f"{CHARACTERS}acme-bot/duplicate/",
+        {"slug": "acme-copy"},
+        "json",
+        expect(201, "editor"),
     ),
     ("list documents", "get", DOCUMENTS, None, "json", expect(200, "viewer")),
     (
@@ -241,7 +250,10 @@ def team(make_user, calls_settings):
     assert created.status_code == 201, created.content  # through the API: version 1 recorded
     character = Character.objects.get(slug="acme-bot")
     document = Document.objects.create(
-        character=character, file="documents/x/notes.txt", file_type="txt", status="PROCESSED"
+        character=character,
+        file=ContentFile(b"Notes", name="notes.txt"),
+        file_type="txt",
+        status="PROCESSED",
     )
     now = timezone.now()
     session = CallSession.objects.create(

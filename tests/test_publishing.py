@@ -185,3 +185,32 @@ def test_publish_honours_if_match_and_is_the_owners(auth_client, other_client, m
 def test_publishing_a_number_past_any_column_is_a_400(auth_client, manual_shop):
     response = auth_client.post(detail(manual_shop, "publish"), {"version": 2**31})
     assert response.status_code == 400 and "version" in response.json()
+
+
+def test_a_publish_keeps_its_note_on_the_version_and_in_its_event(auth_client, manual_shop):
+    auth_client.patch(detail(manual_shop), DRAFT)
+    response = auth_client.post(
+        detail(manual_shop, "publish"), {"version": 2, "note": "  Spring campaign  "}
+    )
+    assert response.status_code == 200, response.content
+    versions = auth_client.get(detail(manual_shop, "versions")).json()
+    assert [(v["version"], v["published_note"]) for v in versions] == [
+        (2, "Spring campaign"),
+        (1, ""),
+    ]
+    [event] = auth_client.get("/api/events/", {"type": "character.published"}).json()
+    assert event["data"]["note"] == "Spring campaign"
+    # A rollback to version 1 is a publish with its own note; version 2 keeps the one it had.
+    auth_client.post(detail(manual_shop, "publish"), {"version": 1, "note": "Back"})
+    versions = auth_client.get(detail(manual_shop, "versions")).json()
+    assert [v["published_note"] for v in versions] == ["Spring campaign", "Back"]
+
+
+@pytest.mark.parametrize(("note", "status"), [("x" * 500, 200), ("x" * 501, 400), (7, 400)])
+def test_a_publish_note_is_text_of_at_most_500_characters(auth_client, manual_shop, note, status):
+    response = auth_client.post(detail(manual_shop, "publish"), {"note": note})
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert set(response.json()) == {"note"}
+        assert auth_client.get(detail(manual_shop)).json()["published_version"] == 1
+        assert auth_client.get(detail(manual_shop, "versions")).json()[0]["published_note"] == ""

@@ -161,6 +161,17 @@ def test_conditional_and_idempotency_headers_and_statuses_are_documented(schema)
     assert {"409", "413", "422"} <= set(create["responses"])
 
 
+def test_duplicate_and_publish_document_their_bodies_and_headers(schema):
+    duplicate = schema["paths"][f"{URL}{{slug}}/duplicate/"]["post"]
+    names = [p["name"] for p in duplicate["parameters"]]
+    assert {"Idempotency-Key", "X-Change-Note"} <= set(names)
+    assert {"201", "400", "403", "404", "409", "422"} <= set(duplicate["responses"])
+    body = components(schema)["DuplicateRequest"]
+    assert (set(body["properties"]), body["required"]) == ({"slug", "name", "version"}, ["slug"])
+    publish = components(schema)["PublishRequest"]["properties"]
+    assert publish["note"]["maxLength"] == 500
+
+
 def test_url_or_empty_matches_exactly_under_a_plain_validator(schema):
     voice_url = components(schema)["Voice"]["properties"]["voice_url"]
     assert "anyOf" in voice_url and "oneOf" not in voice_url

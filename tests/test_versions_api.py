@@ -50,6 +50,7 @@ def test_the_list_is_newest_first_with_its_metadata(auth_client, user, bot):
         "note",
         "changed",
         "published_at",
+        "published_note",
     }
     assert body[1]["note"] == "Warmer" and body[1]["changed"] == ["greeting"]
     assert body[1]["author"] == {"type": "user", "id": user.pk, "label": user.email}

@@ -30,7 +30,7 @@ REQUIRED = {
 }
 WORDS = {
     READ: "read this",
-    EDIT: "create, edit or delete characters and documents",
+    EDIT: "create, edit, duplicate or delete characters and documents",
     PUBLISH: "publish or change a character's publishing or session_overrides",
     MANAGE: "manage API keys, members or invitations",
     GOVERN: "rename or delete the organization, or make or remove owners",

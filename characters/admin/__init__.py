@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.utils.html import format_html
 
-from characters import services
+from characters import duplication, services
 from characters.admin.forms import (
     CharacterAdminForm,
     HandoffTargetAutocomplete,
@@ -274,20 +274,19 @@ class CharacterAdmin(admin.ModelAdmin):
 
     def _duplicate(self, request, queryset, with_key):
         sources = Character.objects.filter(pk__in=queryset.values("pk")).prefetch_related(
-            "handoff_links"
+            "handoff_links__target"
         )
         author = Change(
             Source.ADMIN, AuthorType.ADMIN, request.user.pk, request.user.get_username()
         )
         slugs = []
         for source in sources:
-            duplicate = services.duplicate_character(source, with_key=with_key, change=author)
+            duplicate = duplication.duplicate_character(source, with_key=with_key, change=author)
             self.log_addition(request, duplicate, f"Duplicated from {source.slug}.")
             slugs.append(duplicate.slug)
         self.message_user(
             request,
-            f"Created {len(slugs)} {'copy' if len(slugs) == 1 else 'copies'}: "
-            f"{', '.join(slugs)}. Documents are not copied.",
+            f"Created {len(slugs)} {'copy' if len(slugs) == 1 else 'copies'}: {', '.join(slugs)}.",
             messages.SUCCESS,
         )
 

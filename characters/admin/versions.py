@@ -98,6 +98,7 @@ class CharacterVersionAdmin(admin.ModelAdmin):
         "source",
         "note",
         "published_at",
+        "published_note",
         "changes_from_previous",
         "changes_to_newest",
         "configuration",

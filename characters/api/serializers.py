@@ -24,7 +24,7 @@ from characters.validators import (
     validate_http_url,
     validate_origin,
 )
-from characters.version_models import MAX_NUMBER
+from characters.version_models import MAX_NUMBER, NOTE_MAX_LENGTH
 from oshara.http import json_input
 from oshara.http.strict import (
     RejectUnknownFieldsMixin,
@@ -303,13 +303,25 @@ class CharacterSerializer(
                 yield child.source
 
 
+def version_of(character, number):
+    """The character's version `number`, or the 400 naming it (never recorded, or pruned)."""
+    version = character.versions.filter(number=number).first()
+    if version is None:
+        raise serializers.ValidationError(f"{character.slug} has no version {number}.")
+    return version
+
+
 class PublishSerializer(StrictSerializer):
-    """POST /publish/: the version to make live (default: the newest)."""
+    """POST /publish/: the version to make live (default: the newest), and why."""
 
     version = StrictIntegerField(required=False, min_value=1, max_value=MAX_NUMBER)
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text="Why this version goes live: stored with it (`published_note`) and in "
+        "the `character.published` event.",
+    )
 
     def validate_version(self, value):
-        character = self.context["character"]
-        if not character.versions.filter(number=value).exists():
-            raise serializers.ValidationError(f"{character.slug} has no version {value}.")
-        return value
+        return version_of(self.context["character"], value).number

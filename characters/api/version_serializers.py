@@ -25,7 +25,16 @@ class VersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CharacterVersion
-        fields = ["version", "created_at", "author", "source", "note", "changed", "published_at"]
+        fields = [
+            "version",
+            "created_at",
+            "author",
+            "source",
+            "note",
+            "changed",
+            "published_at",
+            "published_note",
+        ]
         read_only_fields = fields
 
 

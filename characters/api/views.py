@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from accounts.organizations import roles
 from accounts.organizations.acting import acting_organization
 from accounts.organizations.permissions import OrganizationRole
-from characters import services
+from characters import duplication, services
 from characters.api import read_cache, versions
 from characters.api.authentication import authenticators_for, organization_filter, verify
 from characters.api.authorship import NOTE_PARAMETER, change_of
 from characters.api.concurrency import integrity_error, one_transaction_per_write
+from characters.api.duplicates import DuplicateSerializer
 from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer, PublishSerializer
 from characters.history import SYSTEM
@@ -30,7 +31,8 @@ from oshara.http.conditional import Conflict, evaluate_preconditions
 from oshara.http.idempotency import IdempotentCreateMixin
 from oshara.schema import error_response
 
-# The methods that change a character found by its slug (POST: publish).
+# The methods that change a character found by its slug (POST: publish; duplicate, which
+# holds its source still while copying it).
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -102,11 +104,12 @@ def changes_session_overrides(request, data, character):
 class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """The caller's own characters, addressed by slug: one transaction and a row lock per
     write, ETags naming the version (If-Match checked under the lock), Idempotency-Key on
-    create (the mixin wraps create()), and reads answered from the read cache."""
+    create and duplicate (the mixin wraps create()), and reads answered from the read cache."""
 
     serializer_class = CharacterSerializer
     permission_classes = [IsAuthenticated, OrganizationRole]
     idempotency_key_model = IdempotencyKey
+    idempotent_actions = ("create", "duplicate")
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     pagination_class = HeaderLimitOffsetPagination
@@ -174,7 +177,7 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return queryset
 
     # Publishing a version takes an admin (DESIGN.md's role table); other writes an editor.
-    organization_actions = {"publish": roles.PUBLISH}
+    organization_actions = {"publish": roles.PUBLISH, "duplicate": roles.EDIT}
 
     def organization_object_action(self, request, character):
         """Changing who may override what at session start, or how versions go live, takes
@@ -245,7 +248,7 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         number = body.validated_data.get("version", character.version)
         try:
-            services.publish(character, number)
+            services.publish(character, number, body.validated_data.get("note", ""))
         except services.AutoPublishing:
             raise Conflict(
                 'This character\'s publishing is "auto": every version is live at once. Set '
@@ -253,6 +256,36 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             ) from None
         self.etag = versions.current_etag(character.pk)
         return Response(self.get_serializer(character).data)
+
+    @extend_schema(
+        summary="Duplicate a character",
+        description="A new character in the acting organization, made of the newest version "
+        "of this one (or the given `version`): its own copies of the files, the secrets "
+        "encrypted anew, the handoff targets of that version, and the documents with their "
+        'chunks and embeddings (searchable at once). Its version 1 has `source: "duplicate"`.',
+        request=DuplicateSerializer,
+        parameters=[NOTE_PARAMETER],
+        responses={201: CharacterSerializer, 400: error_response(400)},
+    )
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request, *args, **kwargs):
+        return self.idempotent(request, partial(self.make_duplicate, request))
+
+    def make_duplicate(self, request):
+        source = self.get_object()
+        body = DuplicateSerializer(data=request.data, context={"character": source})
+        body.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():  # a savepoint, so the cause can still be looked up
+                copy = duplication.duplicate_character(
+                    source, owner=request.user, change=self.change, **body.validated_data
+                )
+        except IntegrityError as exc:
+            raise integrity_error(request) from exc
+        copy = characters_for_reading().get(pk=copy.pk)
+        self.etag = versions.current_etag(copy.pk)
+        data = self.get_serializer(copy).data
+        return Response(data, status=201, headers={"ETag": self.etag})
 
     def perform_destroy(self, instance):
         services.character_delete(instance)

@@ -1,4 +1,5 @@
-"""Idempotency-Key on POST /api/ai-characters/: a retried create never makes a second character.
+"""Idempotency-Key on the POSTs that create (POST /api/ai-characters/, …/duplicate/): a retried
+create never makes a second character.
 
 The key is claimed by inserting its row in the create's own transaction, before anything
 else: a concurrent request with the same key waits on the unique index until the first one
@@ -9,6 +10,7 @@ key can be retried. Keys are per user and remembered for IDEMPOTENCY_KEY_TTL (24
 import hashlib
 import json
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -39,8 +41,9 @@ def _file_digest(upload):
     return digest.hexdigest()
 
 
-def request_fingerprint(request):
-    """A digest of what was sent, independent of JSON key order or multipart boundaries."""
+def request_fingerprint(request, action=""):
+    """A digest of what was sent, independent of JSON key order or multipart boundaries; an
+    `action` other than the create (a duplicate) counts too, so one key sent to both is a 422."""
     data = request.data
     if hasattr(data, "lists"):  # multipart: values and uploaded files, by field name
         canonical = {
@@ -54,7 +57,7 @@ def request_fingerprint(request):
         }
     else:
         canonical = data
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    text = action + json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -71,24 +74,32 @@ def replay(record, fingerprint):
 
 
 class IdempotentCreateMixin:
-    """Wraps create(): the first response to a key is stored and replayed for repeats.
+    """Wraps create(), and any other action that creates through idempotent(): the first
+    response to a key is stored and replayed for repeats.
 
     `idempotency_key_model` is the view's model of stored keys (user, key, request_fingerprint,
     response_status, response_body, response_etag), so this module needs no app's models.
-    The view's create() must return the response with its ETag set.
+    `idempotent_actions` names the actions that take the header (the schema documents it on
+    them). Each must return the response with its ETag set.
     """
 
     idempotency_key_model = None
+    idempotent_actions = ("create",)
 
     def create(self, request, *args, **kwargs):
+        return self.idempotent(request, partial(super().create, request, *args, **kwargs))
+
+    def idempotent(self, request, respond):
+        """`respond()`'s response, or the one stored for this request's Idempotency-Key."""
         key = request.headers.get(HEADER)
         if key is None:
-            return super().create(request, *args, **kwargs)
+            return respond()
         if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
             raise ValidationError(
                 {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."]}
             )
-        fingerprint = request_fingerprint(request)
+        action = getattr(self, "action", "create")
+        fingerprint = request_fingerprint(request, "" if action == "create" else action)
         expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
         keys = self.idempotency_key_model.objects.filter(user=request.user)
         keys.filter(created_at__lt=expired).delete()
@@ -106,7 +117,7 @@ class IdempotentCreateMixin:
         else:
             return replay(record, fingerprint)
 
-        response = super().create(request, *args, **kwargs)
+        response = respond()
         record.response_status = response.status_code
         record.response_body = JSONRenderer().render(response.data).decode()
         record.response_etag = response.get("ETag", "")
