@@ -417,6 +417,10 @@ WEBHOOK_RETRY_SCHEDULE = [
         "WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
     )
 ]
+# One attempt's whole time, connecting to reading the answer (a receiver trickling bytes is
+# cut there too). A delivery's claim lasts thrice this (events/webhooks/delivery.py): a
+# worker that died mid-attempt leaves it due again then.
+WEBHOOK_ATTEMPT_TIMEOUT = env.float("WEBHOOK_ATTEMPT_TIMEOUT", default=10)
 # An endpoint with nothing but failures for this many seconds is disabled (default 5 days).
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
 # Local development and tests only (check --deploy warns): http:// URLs, private addresses.

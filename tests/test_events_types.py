@@ -35,8 +35,7 @@ def receiver(settings):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     receiver = start_receiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 def events_of(prefix):
