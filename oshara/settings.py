@@ -410,6 +410,9 @@ LOGGING = {
 
 # The change feed (docs/audit-log.md, docs/webhooks.md).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=400)
+# Seconds between the task worker's maintenance runs: pruning past the retention, events a
+# lost queue left undispatched, deliveries due again (a retry, or a dead worker's claim).
+EVENTS_MAINTENANCE_INTERVAL = env.float("EVENTS_MAINTENANCE_INTERVAL", default=60)
 # Seconds between a delivery's attempts after a retryable failure (each ±10 %).
 WEBHOOK_RETRY_SCHEDULE = [
     int(seconds)
