@@ -36,7 +36,7 @@ class Deadline:
     def __init__(self, seconds):
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
-        self.expired = False
+        self.expired = self.finished = False
         self.sock = None
         self.lock = threading.Lock()
         self.timer = threading.Timer(seconds, self.expire)
@@ -48,6 +48,8 @@ class Deadline:
 
     def __exit__(self, *exc_info):
         self.timer.cancel()
+        with self.lock:  # the attempt is over: a timer firing now changes nothing
+            self.finished = True
 
     def remaining(self):
         left = self.ends - time.monotonic()
@@ -65,6 +67,8 @@ class Deadline:
 
     def expire(self):
         with self.lock:
+            if self.finished:
+                return
             self.expired = True
             if self.sock is not None:
                 # The plain socket's shutdown, also under TLS: it wakes a blocked read at once
