@@ -35,6 +35,14 @@ class BenchPath:
     status: int = 200
     expect_items: str | None = None  # the context value that is the JSON array's length
     prepare: object = None  # callable(context) -> dict of more placeholders, or None
+    # The context's list of slugs the URL's {slug} takes in turn (bench/report.lua), each
+    # request's body with "{unique}" replaced by a value no other request sends.
+    spread: str | None = None
+    # "project", or "no-events": the project with the change feed's recorder switched off
+    # (bench/no_events_wsgi.py).
+    server: str = "project"
+    # The name of the path this one's requests/s is shown as a share of (same floor).
+    compared_to: str | None = None
 
     def render(self, context):
         """(url, headers, body) with the placeholders filled."""
@@ -42,11 +50,23 @@ class BenchPath:
         body = None if self.body is None else self.body.format(**context)
         return self.url.format(**context), headers, body
 
+    def urls(self, context):
+        """The URLs a spread path takes in turn (None when it has one)."""
+        if self.spread is None:
+            return None
+        return [self.url.format(**{**context, "slug": slug}) for slug in context[self.spread]]
+
 
 JWT = {"Authorization": "Bearer {token}"}
 API_KEY = {"X-API-Key": "{api_key}"}
 ORIGIN = {"Origin": "{origin}"}
 RETRIEVE_TARGETS = {POSTGRES: Target("sql", 0.40), SQLITE: Target("bare", 0.35)}
+APPEARANCE_TARGETS = {POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)}
+# Issue 31: a one-field PATCH against the floor that writes one durable row.
+PATCH_TARGETS = {POSTGRES: Target("insert", 0.15), SQLITE: Target("insert", 0.10)}
+PATCH_NAME = "PATCH a character (JWT)"
+# Every request a new greeting: a PATCH that changes something records a version.
+PATCH_BODY = '{{"greeting": "Hello again, {{unique}}"}}'
 
 PATHS = [
     BenchPath(
@@ -69,7 +89,15 @@ PATHS = [
         "/api/agents/{slug}/appearance/",
         floor="cache",
         headers=ORIGIN,
-        targets={POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)},
+        targets=APPEARANCE_TARGETS,
+    ),
+    BenchPath(
+        "appearance (manual, published)",
+        "/api/agents/{manual_slug}/appearance/",
+        floor="cache",
+        headers=ORIGIN,
+        targets=APPEARANCE_TARGETS,
+        prepare=prepare.manual_published,
     ),
     BenchPath(
         "retrieve by slug (X-API-Key)",
@@ -109,6 +137,28 @@ PATHS = [
         expect_items="kb_top_k",
         targets={POSTGRES: Target("sql", 0.10), SQLITE: Target("bare", 0.05)},
         prepare=prepare.knowledge_chunks,
+    ),
+    BenchPath(
+        PATCH_NAME,
+        "/api/ai-characters/{slug}/",
+        floor="insert",
+        method="PATCH",
+        headers=JWT,
+        body=PATCH_BODY,
+        spread="slugs",
+        targets=PATCH_TARGETS,
+    ),
+    BenchPath(
+        "PATCH (no events)",
+        "/api/ai-characters/{slug}/",
+        floor="insert",
+        method="PATCH",
+        headers=JWT,
+        body=PATCH_BODY,
+        spread="slugs",
+        server="no-events",
+        # Issue 32: the outbox adds at most one INSERT, within 10 % of the PATCH without it.
+        compared_to=PATCH_NAME,
     ),
 ]
 

@@ -110,3 +110,23 @@ def knowledge_chunks(context):
     embedded_chunks(character, KB_CHUNKS)
     query = urllib.parse.urlencode({"slug": KB_SLUG, "q": KB_QUESTION, "top_k": 5})
     return {"kb_query": query, "kb_key": settings.KB_QUERY_API_KEY, "kb_top_k": 5}
+
+
+def manual_published(context):
+    """A seeded character (another than `{slug}`) made "manual", its version published and a
+    newer draft saved: the public paths meet the published version, rebuilt from its stored
+    snapshot on a miss and served from the widget cache on a hit."""
+    from django.db import transaction
+
+    from characters import services
+    from characters.models import Character, Publishing
+
+    slug = next(slug for slug in context["slugs"] if slug != context["slug"])
+    with transaction.atomic():
+        character = Character.objects.select_for_update().get(slug=slug)
+        # A version that holds its handoff targets (version 1 was saved before they were).
+        changes = {"publishing": Publishing.MANUAL, "greeting": "The published greeting."}
+        services.character_update(character, changes)
+        services.publish(character, character.version)
+        services.character_update(character, {"greeting": "A draft nobody meets yet."})
+    return {"manual_slug": slug}

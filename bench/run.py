@@ -29,6 +29,7 @@ FLOOR_NAMES = {
 # The INSERT floor writes thousands of rows, and the database's work after them (WAL flushes,
 # checkpoints, autovacuum) would fall on whatever is measured next: it runs once, last.
 READ_FLOORS = [name for name in FLOOR_NAMES if name != "insert"]
+NO_EVENTS_APP = "bench.no_events_wsgi:application"
 
 
 def parse_args():
@@ -51,6 +52,12 @@ def parse_args():
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8105)))
     parser.add_argument(
         "--floor-port", type=int, default=int(os.environ.get("BENCH_FLOOR_PORT", 8106))
+    )
+    parser.add_argument(
+        "--no-events-port",
+        type=int,
+        default=None,
+        help="the project without the change feed's recorder (default: the floor port + 1)",
     )
     return parser.parse_args()
 
@@ -100,6 +107,16 @@ def format_table(shape, floors, floor_runs, rows, rss, args):
         row += f"{result['rps'] / bare:>5.2f}  {goal:<17} {beside:>6.2f} {status:<4} {errors or ''}"
         lines.append(row.rstrip())
     lines.append("")
+    measured = {path.name: result for path, _, result in rows if result is not None}
+    for path, _, result in rows:
+        baseline = measured.get(path.compared_to)
+        if result is not None and baseline is not None:
+            share = baseline["rps"] / result["rps"]
+            lines.append(
+                f"{path.compared_to}: {share:.2f} of {path.name} "
+                f"(beside ratios {baseline['rps'] / baseline['floor_beside']:.2f} and "
+                f"{result['rps'] / result['floor_beside']:.2f}; issue 32: within 10 %)"
+            )
     spreads = []
     for name, (before, after) in floor_runs.items():
         gap = 100 * abs(before - after) / ((before + after) / 2)
@@ -134,13 +151,25 @@ def run_shape(shape, args):
     )
     project_url = f"http://127.0.0.1:{args.port}"
     floor_url = f"http://127.0.0.1:{args.floor_port}"
+    wanted = [part.strip() for part in args.paths.split(",") if part.strip()]
+    selected = [
+        path for path in PATHS if not wanted or any(part in path.name for part in wanted)
+    ]
+    # The project again with the change feed's recorder off, when a selected path asks.
+    no_events = None
+    urls = {"project": project_url}
+    if any(path.server == "no-events" for path in selected):
+        port = args.no_events_port or args.floor_port + 1
+        no_events = servers.start_gunicorn(port, args.workers, env, app=NO_EVENTS_APP)
+        urls["no-events"] = f"http://127.0.0.1:{port}"
     try:
         servers.wait_until_up(project_url + "/healthz", project)
         servers.wait_until_up(floor_url + "/bare", floor_server)
+        if no_events is not None:
+            servers.wait_until_up(urls["no-events"] + "/healthz", no_events)
         print(f"bench [{shape}]: loading the floors", flush=True)
         before = {name: servers.measure(f"{floor_url}/{name}", args) for name in READ_FLOORS}
         rows = []
-        wanted = [part.strip() for part in args.paths.split(",") if part.strip()]
         for path, target in zip(PATHS, seeded["targets"], strict=True):
             result = None
             if wanted and not any(part in path.name for part in wanted):
@@ -149,7 +178,8 @@ def run_shape(shape, args):
                 # The floor again beside the path: the machine's drift over the run cancels.
                 beside = servers.measure(f"{floor_url}/{target_floor(shape, path)}", args)
                 print(f"bench [{shape}]: loading {path.name}", flush=True)
-                result = servers.measure(project_url + target["path"], args, target)
+                base = urls[path.server]
+                result = servers.measure(base + target["path"], args, target)
                 result["floor_beside"] = beside["rps"]
             rows.append((path, target, result))
         print(f"bench [{shape}]: loading the floors again (noise check)", flush=True)
@@ -163,6 +193,8 @@ def run_shape(shape, args):
     finally:
         servers.stop(project)
         servers.stop(floor_server)
+        if no_events is not None:
+            servers.stop(no_events)
         servers.clear_cache_keys(env)
         shutil.rmtree(workdir, ignore_errors=True)
     floors = {}

@@ -6,6 +6,7 @@ path of bench/paths.py and counts its queries, writes the floors' bodies (the re
 appearance responses) and OUT_DIR/seed.json for the load phase.
 """
 
+import itertools
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.paths import TABLES  # noqa: E402
+from characters import services  # noqa: E402
 from characters.models import Character, HandoffTarget  # noqa: E402
 from oshara.views import api_not_found  # noqa: E402
 from tests.reference import SALES_AGENT  # noqa: E402
@@ -92,7 +94,8 @@ def seed():
             llm_api_key=f"sk-bench-{index:03d}-0123456789abcdef0123456789abcdef",
         )
         character.full_clean(exclude=["owner"])
-        character.save()
+        # Through the service, as the API creates one: version 1 recorded with its event.
+        services.character_create(character)
         characters.append(character)
     HandoffTarget.objects.bulk_create(
         HandoffTarget(source=source, target=target, position=p)
@@ -114,12 +117,21 @@ def route_exists(path):
         return False
 
 
+_unique = itertools.count(1)
+
+
+def unique(body):
+    """`body` with its "{unique}" a value no other request sends (bench/report.lua does the
+    same under wrk): a PATCH that changes something every time."""
+    return (body or "").replace("{unique}", f"seed-{next(_unique)}")
+
+
 def measure(client, method, path, headers, body=None, status=200, expect_items=None):
     """Warm once (caches, connections), then count the queries of a second request."""
 
     def send():
         return client.generic(
-            method, path, data=body or "", content_type="application/json", headers=headers
+            method, path, data=unique(body), content_type="application/json", headers=headers
         )
 
     send()
@@ -141,6 +153,7 @@ def bench_context(user, character):
         "origin": ORIGIN,
         "character_count": CHARACTER_COUNT,
         "deep_offset": CHARACTER_COUNT - 20,
+        "slugs": [f"{SLUG_PREFIX}{index:03d}" for index in range(CHARACTER_COUNT)],
     }
 
 
@@ -161,7 +174,8 @@ def prepare_targets(out_dir, context, paths):
             context.update(bench_path.prepare(context))
         url, headers, body = bench_path.render(context)
         target = {"name": bench_path.name, "method": bench_path.method, "path": url}
-        target.update(headers=headers, body=body)
+        target.update(headers=headers, body=body, server=bench_path.server)
+        target.update(urls=bench_path.urls(context))
         if not route_exists(url):
             target["missing"] = "endpoint missing"
         else:

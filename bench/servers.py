@@ -154,8 +154,8 @@ def floor_env(env, seeded):
     )
 
 
-def start_gunicorn(port, workers, env):
-    command = [sys.executable, "-m", "gunicorn", "oshara.wsgi:application"]
+def start_gunicorn(port, workers, env, app="oshara.wsgi:application"):
+    command = [sys.executable, "-m", "gunicorn", app]
     command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO)]
     command += ["--log-level", "warning"]
     return subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True)
@@ -202,6 +202,11 @@ def load(url, args, duration, target=None, script=None):
     target = target or {}
     headers = dict(target.get("headers") or {})
     env = dict(os.environ, BENCH_METHOD=target.get("method", "GET"), BENCH_BODY_FILE="")
+    env["BENCH_URLS_FILE"] = ""
+    if target.get("urls"):
+        urls_file = Path(args.workdir) / "wrk-urls"
+        urls_file.write_text("\n".join(target["urls"]) + "\n")
+        env["BENCH_URLS_FILE"] = str(urls_file)
     if target.get("body") is not None:
         headers.setdefault("Content-Type", "application/json")
         body_file = Path(args.workdir) / "wrk-body"

@@ -49,6 +49,11 @@ class BulkUpdateRefused(RuntimeError):
     pass
 
 
+class StaleWrite(Exception):
+    """An optimistic save found the row changed since it was read (another write committed
+    in between): nothing was written; read it again and retry."""
+
+
 class CharacterQuerySet(models.QuerySet):
     def update(self, **kwargs):
         # A bulk UPDATE would skip the one change path (characters/changes.py): the widget
@@ -173,8 +178,11 @@ class Character(models.Model):
     def __repr__(self):
         return f"<Character {self.slug!r}>"
 
-    def save(self, *args, announcement=None, **kwargs):
-        """`announcement`: what the change is, from the service that saves it (changes.py)."""
+    def save(self, *args, announcement=None, expected_revision=None, **kwargs):
+        """`announcement`: what the change is, from the service that saves it (changes.py).
+        `expected_revision`: save only if the row still has this revision (the one it was
+        read with), else raise StaleWrite: an optimistic write that held no lock while it
+        validated (characters/api/concurrency.py)."""
         if self.owner_id is not None and (
             self.organization_id is None
             or (
@@ -186,6 +194,9 @@ class Character(models.Model):
             # it (an operator in the admin): the user's default organization.
             self.organization_id = default_organization_id(self.owner_id)
         self.revision = uuid.uuid4()
+        if expected_revision is not None:
+            self._expected_revision = expected_revision
+            kwargs["force_update"] = True
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
         created = self._state.adding
@@ -195,6 +206,16 @@ class Character(models.Model):
             super().save(*args, **kwargs)
             record_change(self, "created" if created else "updated", announcement)
 
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        expected = self.__dict__.pop("_expected_revision", None)
+        if expected is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        # UPDATE … WHERE id = %s AND revision = %s: 0 rows means another write came first.
+        checked = base_qs.filter(revision=expected)
+        if not super()._do_update(checked, using, pk_val, values, update_fields, forced_update):
+            raise StaleWrite(self.pk)
+        return True
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -203,8 +224,10 @@ class Character(models.Model):
 
     def remember_loaded_values(self):
         """The slug and organization the row had when read: a change also clears what the
-        caches hold under them (characters/changes.py), e.g. one moved in the admin."""
+        caches hold under them (characters/changes.py), e.g. one moved in the admin; and its
+        revision, what an optimistic write expects to find (services.character_update)."""
         self.loaded_values = {
+            "revision": self.__dict__.get("revision"),
             "slug": self.__dict__.get("slug"),
             "owner_id": self.__dict__.get("owner_id"),
             "organization_id": self.__dict__.get("organization_id"),

@@ -15,11 +15,12 @@ from characters.models import (
     Publishing,
 )
 
-# What the representation shows of each handoff link: its order and the target's slug, name.
+# What the representation shows of each handoff link: its order and the target's slug, name;
+# and the target's revision, part of the ETag (characters/api/versions.py, etag_of).
 HANDOFF_LINKS = Prefetch(
     "handoff_links",
     queryset=HandoffTarget.objects.select_related("target").only(
-        "source_id", "position", "target__slug", "target__name"
+        "source_id", "position", "target__slug", "target__name", "target__revision"
     ),
 )
 

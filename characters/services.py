@@ -44,13 +44,18 @@ def character_create(
     return character
 
 
-def character_update(character, fields, *, handoff_targets=None, reset=(), change=SYSTEM):
+def character_update(
+    character, fields, *, handoff_targets=None, reset=(), change=SYSTEM, optimistic=False
+):
     """Apply `fields` to a locked character and save it as its next version, or write
     nothing when they change nothing.
 
     `reset`: the names a replacing update (PUT) owns; those not in `fields` return to their
     model default, except KEPT_ON_REPLACE, and the handoff list is replaced even when omitted.
     `handoff_targets` None leaves the list as it is (a partial update that does not send it).
+    `optimistic`: the character was read without a lock; its writes are one transaction of
+    their own that saves only if the row still has the revision it was read with (StaleWrite
+    otherwise, nothing written), so the version numbered from it is the next one.
     """
     before = history.configuration(character)
     # Not configuration, so in no version: who owns it, and what the public meets.
@@ -74,22 +79,27 @@ def character_update(character, fields, *, handoff_targets=None, reset=(), chang
     changed = history.changed_paths(before, after)
     if not changed and (character.owner_id, character.publishing) == kept_apart:
         return character
-    remove_unreferenced_files_on_commit(replaced)
-    live = character.publishing == Publishing.AUTO
-    if changed:
-        character.version += 1
-    newly_live = live and character.published_version != character.version
-    if newly_live:
-        character.published_version = character.version
-    character.save(announcement=history.announcement(change, changed))
-    if handoff_targets is not None:
-        set_handoff_targets(character, handoff_targets)
-    if changed:
-        history.with_stored_file_names(after, character)
-        history.record(character, after, changed, change, published=live)
-        history.prune(character)
-    elif newly_live:  # back to "auto": the newest version is live from now on
-        history.mark_published(character, character.version)
+    expected = character.loaded_values.get("revision") if optimistic else None
+    # Everything above is Python on the row in memory; only the writes below hold a lock.
+    with transaction.atomic(savepoint=optimistic):
+        remove_unreferenced_files_on_commit(replaced)
+        live = character.publishing == Publishing.AUTO
+        if changed:
+            character.version += 1
+        newly_live = live and character.published_version != character.version
+        if newly_live:
+            character.published_version = character.version
+        character.save(
+            announcement=history.announcement(change, changed), expected_revision=expected
+        )
+        if handoff_targets is not None:
+            set_handoff_targets(character, handoff_targets)
+        if changed:
+            history.with_stored_file_names(after, character)
+            history.record(character, after, changed, change, published=live)
+            history.prune(character)
+        elif newly_live:  # back to "auto": the newest version is live from now on
+            history.mark_published(character, character.version)
     return character
 
 
@@ -148,12 +158,17 @@ def character_delete(character):
 
 
 def set_handoff_targets(character, targets):
-    """Replace the character's handoff list by `targets`, in that order; returns the links."""
+    """Replace the character's handoff list by `targets`, in that order; returns the links,
+    which the character's prefetched list now holds (its representation reads no more)."""
     HandoffTarget.objects.filter(source=character).delete()
-    return HandoffTarget.objects.bulk_create(
+    links = HandoffTarget.objects.bulk_create(
         HandoffTarget(source=character, target=target, position=position)
         for position, target in enumerate(targets)
     )
+    prefetched = character.__dict__.get("_prefetched_objects_cache")
+    if prefetched is not None and "handoff_links" in prefetched:
+        prefetched["handoff_links"] = links
+    return links
 
 
 def locked_for_write(queryset, *, delete=False):

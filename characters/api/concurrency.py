@@ -1,10 +1,19 @@
 """Race-safe writes for the character endpoints.
 
-- Each write is one explicit transaction owned by the view (not ATOMIC_REQUESTS), so that a
-  failure at commit is still seen here: files stored by a failed write are deleted again.
-- The character being changed is locked (SELECT ... FOR UPDATE on PostgreSQL, see
-  services.locked_for_write), so concurrent writes queue up instead of overwriting each
-  other, and If-Match is checked against the locked row's ETag (views.get_object).
+- A JSON PUT or PATCH is optimistic: the character is read, checked (If-Match) and validated
+  with no transaction and no lock, then its writes are one short transaction that saves the
+  row only if it still has the revision it was read with (services.character_update,
+  `UPDATE … WHERE id = … AND revision = …`). When another write committed in between, nothing
+  was written and the request runs once more, the locked way below, against the row as it is
+  now (its If-Match may then fail: 412). So no lock is held while Python validates or renders,
+  and on SQLite writers no longer queue behind each other's validation.
+- Any other write (a create, a multipart body with files, a new handoff list, a delete, a
+  publish), and that second run, is one explicit transaction owned by the view (not
+  ATOMIC_REQUESTS), so that a failure at commit is still seen here: files stored by a failed
+  write are deleted again. The character being changed is locked (SELECT ... FOR UPDATE on
+  PostgreSQL, see services.locked_for_write), so concurrent writes queue up instead of
+  overwriting each other, and If-Match is checked against the locked row's ETag
+  (views.get_object).
 - Integrity errors from races become 400 (naming the field) or 409, never 500.
 """
 
@@ -15,11 +24,22 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from rest_framework.exceptions import ValidationError
 
-from characters.models import Character
+from characters.models import Character, StaleWrite
 from characters.signals import files_removed_on_failure
 from oshara.http.conditional import Conflict
 
 logger = logging.getLogger("oshara.concurrency")
+
+# The request attribute that tells the view it runs without a lock (views.CharacterViewSet).
+UNLOCKED = "character_write_unlocked"
+
+
+class LockNeeded(Exception):
+    """Raised by a view running unlocked for a write it only makes under the lock."""
+
+
+def optimistic(request):
+    return request.method in ("PUT", "PATCH") and request.content_type == "application/json"
 
 
 def one_transaction_per_write(view):
@@ -29,13 +49,14 @@ def one_transaction_per_write(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method in ("GET", "HEAD"):
-            if not transaction.get_connection().in_atomic_block:
-                # Reads need no transaction: autocommit saves a BEGIN and a COMMIT round trip.
-                return view(request, *args, **kwargs)
-            # Inside someone else's transaction, a savepoint of our own: DRF's error handling
-            # marks the open transaction for rollback, which must be this request's only.
-            with transaction.atomic():
-                return view(request, *args, **kwargs)
+            return untransacted(view, request, *args, **kwargs)
+        if optimistic(request):
+            request.body  # noqa: B018 -- read once: a second run parses it again
+            setattr(request, UNLOCKED, True)
+            try:
+                return untransacted(view, request, *args, **kwargs)
+            except (StaleWrite, LockNeeded):
+                setattr(request, UNLOCKED, False)  # nothing was written: again, locked
         # (OPTIONS too: DRF's metadata fetches the object as for a PUT, with its row lock.)
         with files_removed_on_failure() as stored_files:
             try:
@@ -56,6 +77,17 @@ def one_transaction_per_write(view):
         return response
 
     return wrapped
+
+
+def untransacted(view, request, *args, **kwargs):
+    """Run `view` in no transaction of its own (a write opens its own, short one)."""
+    if not transaction.get_connection().in_atomic_block:
+        # Reads need no transaction: autocommit saves a BEGIN and a COMMIT round trip.
+        return view(request, *args, **kwargs)
+    # Inside someone else's transaction, a savepoint of our own: DRF's error handling
+    # marks the open transaction for rollback, which must be this request's only.
+    with transaction.atomic():
+        return view(request, *args, **kwargs)
 
 
 def integrity_error(request):

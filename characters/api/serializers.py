@@ -293,6 +293,7 @@ class CharacterSerializer(
             handoff_targets=targets,
             reset=reset,
             change=self.context["change"],
+            optimistic=self.context.get("optimistic", False),
         )
 
     def writable_sources(self):

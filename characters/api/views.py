@@ -19,7 +19,12 @@ from characters import duplication, services
 from characters.api import read_cache, versions
 from characters.api.authentication import authenticators_for, organization_filter, verify
 from characters.api.authorship import NOTE_PARAMETER, change_of
-from characters.api.concurrency import integrity_error, one_transaction_per_write
+from characters.api.concurrency import (
+    UNLOCKED,
+    LockNeeded,
+    integrity_error,
+    one_transaction_per_write,
+)
 from characters.api.duplicates import DuplicateSerializer
 from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer, PublishSerializer
@@ -141,7 +146,16 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             self.change = change_of(request)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "change": self.change}
+        return {
+            **super().get_serializer_context(),
+            "change": self.change,
+            "optimistic": self.unlocked,
+        }
+
+    @property
+    def unlocked(self):
+        """Whether this write runs with no lock (characters/api/concurrency.py)."""
+        return getattr(self.request, UNLOCKED, False)
 
     def get_queryset(self):
         # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
@@ -152,7 +166,7 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             organization_filter(self.request.user, organization_id)
         )
         queryset = queryset.on_empty(lambda: verify(self.request))
-        if self.request.method in WRITES:
+        if self.request.method in WRITES and not self.unlocked:
             return services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         if self.action in ("list", "retrieve"):
             queryset = queryset.without_api_key()
@@ -188,11 +202,12 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     def get_object(self):
         # Fetched (and, for a write, locked) once per request, then reused by DRF's actions;
-        # a write's preconditions are checked against the locked row's current version.
+        # a write's preconditions are checked against the version it read (the locked row's,
+        # or the one an optimistic write expects to find).
         if "object" not in self.__dict__:
             self.object = super().get_object()
             if self.request.method in WRITES:
-                evaluate_preconditions(self.request, versions.current_etag(self.object.pk))
+                evaluate_preconditions(self.request, versions.etag_of(self.object))
         return self.object
 
     # The one action override: reads answered from the read cache (read_cache.py), which
@@ -218,12 +233,26 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         # create()'s headers: the ETag is in the response the Idempotency-Key stores.
         return {"ETag": self.etag}
 
+    def update(self, request, *args, **kwargs):
+        """DRF's update, except that the character keeps its prefetched handoff links and
+        documents: the services keep the list as they save it (a write does not change the
+        documents), so the response is rendered with no further query."""
+        if self.unlocked and isinstance(request.data, Mapping) and "handoff_targets" in request.data:
+            # Its targets are share-locked until the links are written (lock_for_reference).
+            raise LockNeeded()
+        instance = self.get_object()
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(serializer.data)
+
     def perform_update(self, serializer):
         try:
             serializer.save()
         except IntegrityError as exc:
             raise Conflict() from exc
-        self.etag = versions.current_etag(serializer.instance.pk)
+        self.etag = versions.etag_of(serializer.instance)
 
     @extend_schema(
         summary="Publish a version",
