@@ -209,3 +209,27 @@ def test_each_database_runs_as_configured(user):
             [select.replace("%s", "$1")],
         )
         assert cursor.fetchone()[0] == 1
+
+
+def write_statements(captured):
+    """The statements run, without the test transaction's savepoints."""
+    control = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+    return [q["sql"] for q in captured if not q["sql"].lstrip().upper().startswith(control)]
+
+
+@pytest.mark.parametrize("targets", [0, 2])
+def test_a_one_field_patch_reads_each_thing_once(auth_client, user, make_rich, targets):
+    """Issue 31: the caller with its membership, the character, its handoff links and its
+    documents, each read once and before the write; then the UPDATE (checked against the
+    revision read), the event and the version. Nothing is read again to answer."""
+    character = make_rich(user, targets=[make_rich(user) for _ in range(targets)])
+    url = f"/api/ai-characters/{character.slug}/"
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.patch(url, {"greeting": "Hello again"}, format="json")
+    assert response.status_code == 200
+    statements = write_statements(captured)
+    assert len(statements) <= 8, statements
+    assert sum(sql.lstrip().upper().startswith("UPDATE") for sql in statements) == 1
+    # The answer is what a read shows afterwards, ETag included.
+    after = auth_client.get(url)
+    assert (response.content, response["ETag"]) == (after.content, after["ETag"])

@@ -2,6 +2,8 @@
 runtime body) serve the published version; "auto" behaves as before."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tests.helpers import (
@@ -214,3 +216,14 @@ def test_a_publish_note_is_text_of_at_most_500_characters(auth_client, manual_sh
         assert set(response.json()) == {"note"}
         assert auth_client.get(detail(manual_shop)).json()["published_version"] == 1
         assert auth_client.get(detail(manual_shop, "versions")).json()[0]["published_note"] == ""
+
+
+def test_a_warm_widget_fetch_of_a_published_version_runs_no_sql(auth_client, manual_shop):
+    """Issue 31: the public paths keep their speed with a manual character. The published
+    version is rebuilt from its stored snapshot on a miss, then served from the widget cache:
+    a hit reads no row, not the character and not its version."""
+    assert auth_client.patch(detail(manual_shop), DRAFT).status_code == 200  # a newer draft
+    assert appearance_name() == "Live name"  # the miss, which fills the cache
+    with CaptureQueriesContext(connection) as captured:
+        assert appearance_name() == "Live name"
+    assert [query["sql"] for query in captured] == []

@@ -312,3 +312,23 @@ def test_the_migration_gives_existing_characters_a_live_version_1(django_user_mo
     assert version.secrets["llm_api_key"] == "sk-old-0123456789"
     listed = auth_client.get(f"{URL}old-bot/versions/").json()
     assert [item["version"] for item in listed] == [1]
+
+
+def test_an_optimistic_write_of_a_row_changed_since_it_was_read_writes_nothing(auth_client):
+    """A JSON PATCH validates with no lock and saves only if the row still has the revision
+    it was read with (characters/services.py): one read before another write committed is
+    refused whole, and the API then runs the PATCH again under the lock."""
+    from characters import services
+    from characters.models import StaleWrite
+
+    assert auth_client.post(URL, {"slug": "bot", "name": "Bot"}).status_code == 201
+    stale = Character.objects.get(slug="bot")
+    services.character_update(Character.objects.get(slug="bot"), {"name": "First"})
+    with pytest.raises(StaleWrite):
+        services.character_update(stale, {"greeting": "Second"}, optimistic=True)
+    stored = Character.objects.get(slug="bot")
+    assert (stored.name, stored.greeting, stored.version) == ("First", "", 2)
+    assert [version.number for version in versions_of("bot")] == [1, 2]
+    # Read again, the same write goes through as the next version.
+    services.character_update(stored, {"greeting": "Second"}, optimistic=True)
+    assert [version.number for version in versions_of("bot")] == [1, 2, 3]

@@ -89,18 +89,37 @@ def resolve(request):
 def member_acting(user_id, slug):
     """One query: the membership named by `slug`, else the default one (the personal one
     when the default is gone)."""
-    memberships = Membership.objects.filter(user_id=user_id)
-    if slug is not None:
-        memberships = memberships.filter(organization__slug=slug)
-    else:
-        preference = Case(
-            When(organization_id=F("user__default_organization_id"), then=Value(0)),
-            When(organization__is_personal=True, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        memberships = memberships.order_by(preference, "joined_at", "pk")
-    row = memberships.values_list(
+    row = memberships_of(user_id, slug).values_list(
         "organization_id", "organization__slug", "role", "organization__is_personal"
     ).first()
     return None if row is None else Acting(*row)
+
+
+def member_with_user(user_id, slug):
+    """(user, Acting) in one query, the user's row read with the membership member_acting()
+    picks, or None when it picks none (or there is no such user)."""
+    found = memberships_of(user_id, slug).select_related("user", "organization").first()
+    if found is None:
+        return None
+    organization = found.organization
+    acting = Acting(organization.pk, organization.slug, found.role, organization.is_personal)
+    return found.user, acting
+
+
+def memberships_of(user_id, slug):
+    """The user's memberships, the one `slug` names, else the preferred one first."""
+    memberships = Membership.objects.filter(user_id=user_id)
+    if slug is not None:
+        return memberships.filter(organization__slug=slug)
+    preference = Case(
+        When(organization_id=F("user__default_organization_id"), then=Value(0)),
+        When(organization__is_personal=True, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return memberships.order_by(preference, "joined_at", "pk")
+
+
+def remember(request, acting):
+    """`acting` is the request's acting organization (found by its authentication)."""
+    setattr(request, REQUEST_ATTRIBUTE, acting)
