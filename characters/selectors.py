@@ -2,9 +2,12 @@
 number of characters), the key's ciphertext left unread on reads that never show it; what
 the public meets of one (its published version); a character as a version held it."""
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+import functools
 
-from characters import history
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models.query import ModelIterable
+
+from characters import history, inline_rows
 from characters.contributions import contributions
 from characters.models import (
     WRITE_ONLY_KEYS,
@@ -29,6 +32,7 @@ class CharacterReadQuerySet(CharacterQuerySet):
     """Characters for the API: see on_empty() and without_api_key()."""
 
     _on_empty = None
+    _inline = ()
 
     def on_empty(self, callback):
         """Call `callback` whenever this queryset finds no row (fetch or count)."""
@@ -36,14 +40,23 @@ class CharacterReadQuerySet(CharacterQuerySet):
         clone._on_empty = callback
         return clone
 
+    def inline(self, relations):
+        """Read `relations` (inline_rows.Relation) in the characters' own statement."""
+        clone = inline_rows.annotate(self._chain(), relations)
+        clone._inline = relations
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone._on_empty = self._on_empty
+        clone._inline = self._inline
         return clone
 
     def _fetch_all(self):
         fetched = self._result_cache is None
         super()._fetch_all()
+        if fetched and self._inline and self._iterable_class is ModelIterable:
+            inline_rows.unpack(self._result_cache, self._inline, self.db)
         if fetched and not self._result_cache and self._on_empty is not None:
             self._on_empty()
 
@@ -77,6 +90,26 @@ def characters_for_reading():
     representation (characters/contributions.py: documents), one query each for any number."""
     prefetches = [contribution.prefetch for contribution in contributions()]
     return CharacterReadQuerySet(model=Character).prefetch_related(HANDOFF_LINKS, *prefetches)
+
+
+@functools.cache  # once the apps have contributed (characters/contributions.py)
+def inline_relations():
+    """What characters_for_reading() prefetches, as relations read inline."""
+    links = inline_rows.Relation(
+        Character,
+        "handoff_links",
+        fields=("id", "source_id", "target_id", "position"),
+        joined={"target": ("id", "slug", "name", "revision")},
+    )
+    others = [inline_rows.Relation(Character, c.prefetch) for c in contributions()]
+    return (links, *others)
+
+
+def characters_for_writing():
+    """characters_for_reading() in one statement: the relations it prefetches are read
+    inline (characters/inline_rows.py). A write reads its character once, before it writes,
+    and answers from what it read and wrote."""
+    return CharacterReadQuerySet(model=Character).inline(inline_relations())
 
 
 def characters_of_active_owners():

@@ -30,7 +30,7 @@ from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer, PublishSerializer
 from characters.history import SYSTEM
 from characters.models import CharacterType, IdempotencyKey, Publishing
-from characters.selectors import characters_for_reading
+from characters.selectors import characters_for_reading, characters_for_writing
 from characters.validators import SLUG_PATTERN, default_session_overrides
 from oshara.http.conditional import Conflict, evaluate_preconditions
 from oshara.http.idempotency import IdempotentCreateMixin
@@ -158,15 +158,17 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return getattr(self.request, UNLOCKED, False)
 
     def get_queryset(self):
-        # Relations arrive in 2 queries whatever the number of characters (see selectors.py).
         organization_id = (
             self.proven_organization_id or acting_organization(self.request).organization_id
         )
-        queryset = characters_for_reading().filter(
+        # A write reads it with its relations in one statement; reads prefetch them (2
+        # queries whatever the number of characters, see selectors.py).
+        writing = self.request.method in WRITES
+        queryset = (characters_for_writing() if writing else characters_for_reading()).filter(
             organization_filter(self.request.user, organization_id)
         )
         queryset = queryset.on_empty(lambda: verify(self.request))
-        if self.request.method in WRITES and not self.unlocked:
+        if writing and not self.unlocked:
             return services.locked_for_write(queryset, delete=self.request.method == "DELETE")
         if self.action in ("list", "retrieve"):
             queryset = queryset.without_api_key()
