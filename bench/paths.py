@@ -10,6 +10,7 @@ seed what the path needs and return more placeholders (an API key, a form, docum
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from bench import prepare
 
@@ -43,6 +44,8 @@ class BenchPath:
     server: str = "project"
     # The name of the path this one's requests/s is shown as a share of (same floor).
     compared_to: str | None = None
+    # callable(context) -> the plan of the path's statements, printed under the table.
+    explain: object = None
 
     def render(self, context):
         """(url, headers, body) with the placeholders filled."""
@@ -64,8 +67,9 @@ RETRIEVE_TARGETS = {POSTGRES: Target("sql", 0.40), SQLITE: Target("bare", 0.35)}
 APPEARANCE_TARGETS = {POSTGRES: Target("cache", 0.85), SQLITE: Target("bare", 0.80)}
 # Issue 31: a one-field PATCH against the floor that writes one durable row.
 PATCH_TARGETS = {POSTGRES: Target("insert", 0.15), SQLITE: Target("insert", 0.10)}
-PATCH_NAME = "PATCH a character (JWT)"
+PATCH_WITHOUT_EVENTS = "PATCH (no events)"
 # Every request a new greeting: a PATCH that changes something records a version.
+HISTORY_FIRST = "versions: page 1 (10,000)"
 PATCH_BODY = '{{"greeting": "Hello again, {{unique}}"}}'
 
 PATHS = [
@@ -139,7 +143,7 @@ PATHS = [
         prepare=prepare.knowledge_chunks,
     ),
     BenchPath(
-        PATCH_NAME,
+        "PATCH a character (JWT)",
         "/api/ai-characters/{slug}/",
         floor="insert",
         method="PATCH",
@@ -147,9 +151,11 @@ PATHS = [
         body=PATCH_BODY,
         spread="slugs",
         targets=PATCH_TARGETS,
+        # Issue 32: the outbox adds at most one INSERT, within 10 % of the PATCH without it.
+        compared_to=PATCH_WITHOUT_EVENTS,
     ),
     BenchPath(
-        "PATCH (no events)",
+        PATCH_WITHOUT_EVENTS,
         "/api/ai-characters/{slug}/",
         floor="insert",
         method="PATCH",
@@ -157,8 +163,25 @@ PATHS = [
         body=PATCH_BODY,
         spread="slugs",
         server="no-events",
-        # Issue 32: the outbox adds at most one INSERT, within 10 % of the PATCH without it.
-        compared_to=PATCH_NAME,
+    ),
+    BenchPath(
+        HISTORY_FIRST,
+        "/api/ai-characters/{history_slug}/versions/?limit={history_limit}",
+        floor="sql",
+        headers=JWT,
+        expect_items="history_limit",
+        prepare=prepare.long_history,
+        explain=partial(prepare.explain_history, deep=False),
+    ),
+    BenchPath(
+        "versions: deep page (10,000)",
+        "/api/ai-characters/{history_slug}/versions/?limit={history_limit}&offset={history_deep}",
+        floor="sql",
+        headers=JWT,
+        expect_items="history_limit",
+        # Issue 31: page 1 and a deep page within 10 % of each other.
+        compared_to=HISTORY_FIRST,
+        explain=partial(prepare.explain_history, deep=True),
     ),
 ]
 

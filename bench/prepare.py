@@ -130,3 +130,72 @@ def manual_published(context):
         services.publish(character, character.version)
         services.character_update(character, {"greeting": "A draft nobody meets yet."})
     return {"manual_slug": slug}
+
+
+HISTORY_VERSIONS = 10_000
+HISTORY_PAGE = 20
+
+
+def long_history(context):
+    """HISTORY_VERSIONS versions of one seeded character (not `{slug}`, nor the manual one),
+    in bulk, every tenth number missing as retention pruning would leave gaps; then VACUUM
+    ANALYZE on PostgreSQL, as autovacuum would leave the table (its index-only scans)."""
+    from django.db import connection
+
+    from characters.models import Character, CharacterVersion
+
+    slug = context["slugs"][2]
+    character = Character.objects.get(slug=slug)
+    numbers = [number for number in range(2, HISTORY_VERSIONS * 10 // 9 + 3) if number % 10]
+    numbers = numbers[: HISTORY_VERSIONS - 1]
+    snapshot = CharacterVersion.objects.get(character=character, number=1).snapshot
+    CharacterVersion.objects.bulk_create(
+        (
+            CharacterVersion(
+                character=character,
+                number=number,
+                snapshot=snapshot,
+                author_type="system",
+                source="api",
+                changed=["greeting"],
+            )
+            for number in numbers
+        ),
+        batch_size=1000,
+    )
+    character.version = numbers[-1]  # the next PATCH records the number after them
+    character.save()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {CharacterVersion._meta.db_table}")
+    deep = HISTORY_VERSIONS - HISTORY_PAGE
+    return {"history_slug": slug, "history_limit": HISTORY_PAGE, "history_deep": deep}
+
+
+def explain_history(context, deep):
+    """The plans of the versions list's statements, of its first page and total, or of its
+    deep page:
+    EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from characters.api.pagination import AnchoredLimitOffsetPagination
+    from characters.models import Character, CharacterVersion
+
+    offset = context["history_deep"] if deep else 0
+    character = Character.objects.get(slug=context["history_slug"])
+    versions = CharacterVersion.objects.filter(character=character)
+    versions = versions.order_by("-number").defer("snapshot", "secrets")
+    page = AnchoredLimitOffsetPagination.page(versions, offset, context["history_limit"])
+    statements = []
+    with CaptureQueriesContext(connection) as captured:
+        if offset == 0:
+            versions.count()
+        list(page)
+    prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        for query in captured:
+            cursor.execute(prefix + query["sql"])
+            plan = "\n".join("  " + " ".join(str(part) for part in row) for row in cursor)
+            statements.append(f"{query['sql']}\n{plan}")
+    return "\n".join(statements)

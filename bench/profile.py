@@ -81,7 +81,10 @@ def main():
 
         def send(method=method, path=path, headers=headers, body=target["body"]):
             return client.generic(
-                method, path, data=seed.unique(body), content_type="application/json",
+                method,
+                path,
+                data=seed.unique(body),
+                content_type="application/json",
                 headers=headers,
             )
 

@@ -111,11 +111,14 @@ def format_table(shape, floors, floor_runs, rows, rss, args):
     for path, _, result in rows:
         baseline = measured.get(path.compared_to)
         if result is not None and baseline is not None:
-            share = baseline["rps"] / result["rps"]
+            # Each as a share of its floor measured beside it: the machine's drift cancels.
+            first = baseline["rps"] / baseline["floor_beside"]
+            second = result["rps"] / result["floor_beside"]
+            change = 100 * (second - first) / first
+            verdict_text = "PASS" if abs(change) <= 10 else "MISS"
             lines.append(
-                f"{path.compared_to}: {share:.2f} of {path.name} "
-                f"(beside ratios {baseline['rps'] / baseline['floor_beside']:.2f} and "
-                f"{result['rps'] / result['floor_beside']:.2f}; issue 32: within 10 %)"
+                f"{path.name}: {change:+.0f} % against {path.compared_to} (beside ratios "
+                f"{second:.2f} and {first:.2f}; within 10 %: {verdict_text})"
             )
     spreads = []
     for name, (before, after) in floor_runs.items():
@@ -132,6 +135,9 @@ def format_table(shape, floors, floor_runs, rows, rss, args):
     for name, sizes in rss.items():
         listed = ", ".join(f"{size:.1f}" for size in sizes)
         lines.append(f"RSS per worker ({name}): {listed} MiB")
+    for path, target, result in rows:
+        if result is not None and target.get("explain"):
+            lines += ["", f"-- plan of {path.name}:", target["explain"]]
     return "\n".join(lines)
 
 
@@ -152,9 +158,7 @@ def run_shape(shape, args):
     project_url = f"http://127.0.0.1:{args.port}"
     floor_url = f"http://127.0.0.1:{args.floor_port}"
     wanted = [part.strip() for part in args.paths.split(",") if part.strip()]
-    selected = [
-        path for path in PATHS if not wanted or any(part in path.name for part in wanted)
-    ]
+    selected = [path for path in PATHS if not wanted or any(part in path.name for part in wanted)]
     # The project again with the change feed's recorder off, when a selected path asks.
     no_events = None
     urls = {"project": project_url}

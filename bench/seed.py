@@ -183,6 +183,8 @@ def prepare_targets(out_dir, context, paths):
             _, target["queries"] = measure(
                 client, bench_path.method, url, headers, body, bench_path.status, items
             )
+            if bench_path.explain is not None:
+                target["explain"] = bench_path.explain(context)
         targets.append(target)
     return {
         "floor_body": str(out_dir / "floor-retrieve.json"),

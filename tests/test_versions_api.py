@@ -253,3 +253,23 @@ def test_a_number_past_any_version_is_a_404_not_an_overflow(auth_client, bot, nu
 def test_a_diff_target_of_thousands_of_digits_is_a_404(auth_client, bot):
     response = auth_client.get(versions_url(bot, 1, "diff"), {"to": "9" * 5000})
     assert response.status_code == 404
+
+
+def test_every_page_of_a_history_with_gaps_is_the_plain_pagings(auth_client, bot):
+    """Deep pages start at an anchor version number (characters/api/pagination.py): with
+    versions pruned in between, each page still holds the rows plain OFFSET would."""
+    for number in range(5, 13):
+        auth_client.patch(detail(bot), {"greeting": f"Hello {number}"})
+    CharacterVersion.objects.filter(character__slug=bot, number__in=[2, 6, 7, 11]).delete()
+    numbers = list(
+        CharacterVersion.objects.filter(character__slug=bot)
+        .order_by("-number")
+        .values_list("number", flat=True)
+    )
+    assert len(numbers) == 8
+    for limit in (1, 3):
+        for offset in range(len(numbers) + 2):
+            response = auth_client.get(versions_url(bot), {"limit": limit, "offset": offset})
+            assert response["X-Total-Count"] == str(len(numbers))
+            page = [item["version"] for item in response.json()]
+            assert page == numbers[offset : offset + limit], (limit, offset)

@@ -89,9 +89,11 @@ def resolve(request):
 def member_acting(user_id, slug):
     """One query: the membership named by `slug`, else the default one (the personal one
     when the default is gone)."""
-    row = memberships_of(user_id, slug).values_list(
-        "organization_id", "organization__slug", "role", "organization__is_personal"
-    ).first()
+    row = (
+        memberships_of(user_id, slug)
+        .values_list("organization_id", "organization__slug", "role", "organization__is_personal")
+        .first()
+    )
     return None if row is None else Acting(*row)
 
 

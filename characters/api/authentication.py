@@ -47,7 +47,7 @@ class JWTMemberAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        by_pk = api_settings.USER_ID_FIELD == get_user_model()._meta.pk.attname
+        by_pk = get_user_model()._meta.pk.attname == api_settings.USER_ID_FIELD
         slug = acting.requested_slug(self.request)
         found = None if user_id is None or not by_pk else acting.member_with_user(user_id, slug)
         if found is None or api_settings.CHECK_REVOKE_TOKEN:

@@ -1,5 +1,6 @@
 """Limit/offset paging that keeps the body a plain array, as the reference's list returns."""
 
+from django.db.models import Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
@@ -89,3 +90,36 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
             if parameter["name"] == "limit":
                 parameter["schema"]["maximum"] = self.max_limit
         return parameters
+
+
+class AnchoredLimitOffsetPagination(HeaderLimitOffsetPagination):
+    """Limit/offset paging, the page found from an anchor: for a queryset ordered by
+    `-anchor_field` (unique within it, gaps allowed), a page at offset `o` is the rows at or
+    below the `o`-th value of that field, read by an index-only scan of (filter, field) in
+    the same statement, so a deep page reads its `limit` rows and not the `o` rows above it
+    (docs/versions.md). What a client sends and gets is exactly the plain paging's."""
+
+    anchor_field = "number"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.get_offset(request)  # a bad offset is a 400 even where no limit asks for a page
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True  # the browsable API's
+        if self.count == 0 or self.offset >= self.count:
+            return []
+        return list(self.page(queryset, self.offset, self.limit))
+
+    @classmethod
+    def page(cls, queryset, offset, limit):
+        """The page's queryset (one statement); bench/prepare.py explains it."""
+        if offset:
+            values = queryset.order_by(f"-{cls.anchor_field}").values(cls.anchor_field)
+            anchor = Subquery(values[offset : offset + 1])
+            queryset = queryset.filter(**{f"{cls.anchor_field}__lte": anchor})
+        return queryset[:limit]

@@ -16,7 +16,7 @@ from characters.api import versions
 from characters.api.authentication import organization_filter
 from characters.api.authorship import NOTE_PARAMETER, change_of
 from characters.api.concurrency import one_transaction_per_write
-from characters.api.pagination import PAGE_HEADERS, HeaderLimitOffsetPagination
+from characters.api.pagination import PAGE_HEADERS, AnchoredLimitOffsetPagination
 from characters.api.serializers import CharacterSerializer
 from characters.api.version_serializers import (
     DiffSerializer,
@@ -66,7 +66,8 @@ class CharacterVersionViewSet(
     permission_classes = [IsAuthenticated, OrganizationRole]
     lookup_field = "number"
     lookup_value_regex = "[0-9]{1,10}"
-    pagination_class = HeaderLimitOffsetPagination
+    # Deep pages of a long history cost what the first does (the anchor is the number).
+    pagination_class = AnchoredLimitOffsetPagination
     serializer_class = VersionSerializer
 
     @classmethod

@@ -239,7 +239,8 @@ class CharacterViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         """DRF's update, except that the character keeps its prefetched handoff links and
         documents: the services keep the list as they save it (a write does not change the
         documents), so the response is rendered with no further query."""
-        if self.unlocked and isinstance(request.data, Mapping) and "handoff_targets" in request.data:
+        data = request.data
+        if self.unlocked and isinstance(data, Mapping) and "handoff_targets" in data:
             # Its targets are share-locked until the links are written (lock_for_reference).
             raise LockNeeded()
         instance = self.get_object()
