@@ -36,6 +36,7 @@ SLUG_PREFIX = "bench-agent-"
 CHARACTER_COUNT = 100
 ORIGIN = "https://acme.com"
 HOST = "127.0.0.1"
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 # The reference's "full character with tools and appearance" example, as published.
 APPEARANCE = SALES_AGENT["widget_appearance"]
@@ -141,7 +142,12 @@ def measure(client, method, path, headers, body=None, status=200, expect_items=N
         raise SystemExit(f"bench seed: {method} {path} returned {response.status_code}")
     if expect_items is not None and len(response.json()) != expect_items:
         raise SystemExit(f"bench seed: {method} {path} did not return {expect_items} items")
-    return response, len(captured)
+    return response, len([query for query in captured if not is_control(query["sql"])])
+
+
+def is_control(sql):
+    """Transaction control (a write's BEGIN and COMMIT, savepoints): not counted as SQL."""
+    return sql.lstrip().upper().startswith(TRANSACTION_CONTROL)
 
 
 def bench_context(user, character):
