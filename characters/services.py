@@ -90,7 +90,9 @@ def character_update(
         if newly_live:
             character.published_version = character.version
         character.save(
-            announcement=history.announcement(change, changed), expected_revision=expected
+            announcement=history.announcement(change, changed),
+            expected_revision=expected,
+            update_fields=written_columns(fields) if optimistic else None,
         )
         if handoff_targets is not None:
             set_handoff_targets(character, handoff_targets)
@@ -101,6 +103,17 @@ def character_update(
         elif newly_live:  # back to "auto": the newest version is live from now on
             history.mark_published(character, character.version)
     return character
+
+
+# What every save of a change writes besides the fields it was given.
+ALWAYS_WRITTEN = {"version", "published_version", "updated_at"}
+COLUMNS = {field.name for field in Character._meta.concrete_fields}
+
+
+def written_columns(fields):
+    """The columns an optimistic save writes: those it was given (no other write came in
+    between, its revision says so), not every column (the encrypted ones encrypted again)."""
+    return (fields.keys() | ALWAYS_WRITTEN) & COLUMNS
 
 
 class AutoPublishing(Exception):
