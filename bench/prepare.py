@@ -186,7 +186,8 @@ def explain_history(context, deep):
     character = Character.objects.get(slug=context["history_slug"])
     versions = CharacterVersion.objects.filter(character=character)
     versions = versions.order_by("-number").defer("snapshot", "secrets")
-    page = AnchoredLimitOffsetPagination.page(versions, offset, context["history_limit"])
+    limit, count = context["history_limit"], versions.count()
+    page = AnchoredLimitOffsetPagination.page(versions, offset, limit, count)
     statements = []
     with CaptureQueriesContext(connection) as captured:
         if offset == 0:

@@ -99,6 +99,8 @@ class AnchoredLimitOffsetPagination(HeaderLimitOffsetPagination):
     the same statement, so a deep page reads its `limit` rows and not the `o` rows above it
     (docs/versions.md). What a client sends and gets is exactly the plain paging's."""
 
+    # The total (X-Total-Count) is a COUNT of the same index: an index-only scan too.
+
     anchor_field = "number"
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -113,13 +115,19 @@ class AnchoredLimitOffsetPagination(HeaderLimitOffsetPagination):
             self.display_page_controls = True  # the browsable API's
         if self.count == 0 or self.offset >= self.count:
             return []
-        return list(self.page(queryset, self.offset, self.limit))
+        return list(self.page(queryset, self.offset, self.limit, self.count))
 
     @classmethod
-    def page(cls, queryset, offset, limit):
-        """The page's queryset (one statement); bench/prepare.py explains it."""
+    def page(cls, queryset, offset, limit, count):
+        """The page's queryset (one statement); bench/prepare.py explains it. The anchor is
+        walked to from the nearer end of the index: a page at offset `o` of `count` walks
+        min(o, count - o) entries, the last page as few as the first."""
+        field = cls.anchor_field
         if offset:
-            values = queryset.order_by(f"-{cls.anchor_field}").values(cls.anchor_field)
-            anchor = Subquery(values[offset : offset + 1])
-            queryset = queryset.filter(**{f"{cls.anchor_field}__lte": anchor})
+            from_end = count - 1 - offset
+            if from_end < offset:
+                values = queryset.order_by(field).values(field)[from_end : from_end + 1]
+            else:
+                values = queryset.order_by(f"-{field}").values(field)[offset : offset + 1]
+            queryset = queryset.filter(**{f"{field}__lte": Subquery(values)})
         return queryset[:limit]
