@@ -34,7 +34,7 @@ run: $(VENV)/.installed ## migrate the database and serve on http://127.0.0.1:80
 	$(DEV) $(BIN)/gunicorn oshara.wsgi:application --bind $(HOST):$(PORT) \
 		--worker-class gthread --threads $(RUN_THREADS) --reload --access-logfile -
 
-worker: $(VENV)/.installed ## process knowledge-base documents in the background (Ctrl+C stops)
+worker: $(VENV)/.installed ## process documents and webhook deliveries in the background (Ctrl+C stops)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py db_worker
 

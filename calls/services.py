@@ -189,9 +189,22 @@ def record_runtime_fetch(session, *, client_address, user_agent):
         session_keys.open_key(
             session.pk, session.character_id, current.expires_at + session_keys.AFTER_REPORT
         )
-        return RuntimeFetch.objects.create(
+        fetch = RuntimeFetch.objects.create(
             session=session, client_address=client_address, user_agent=user_agent[:300]
         )
+        # Audit only (the feed never sends it to a webhook: events/webhooks/dispatching.py):
+        # who read the session's secrets, when.
+        outbox.announce(
+            outbox.Change(
+                type="runtime.fetched",
+                organization_id=session.organization_id,
+                subject_type="call",
+                subject_id=session.pk,
+                data={"session_id": session.pk, "character_slug": session.character_slug},
+                actor_type="worker",
+            )
+        )
+        return fetch
 
 
 def record_form_response(character, session, form, values, *, origin):

@@ -5,6 +5,7 @@ delivers it to the webhook endpoints of its scope that want it."""
 from events import feed, tasks
 from events.models import WebhookEndpoint
 from events.scope import scope_of
+from events.webhooks import dispatching
 
 
 def record(change):
@@ -19,8 +20,12 @@ def record(change):
 
 def publish(type, *, organization, subject, data, actor_type="system"):
     """Write the event; a scope with an active webhook endpoint has it dispatched once it
-    commits. Without one there is nothing to deliver, and no task is queued."""
-    wanted = WebhookEndpoint.objects.filter(organization=organization, is_active=True).exists()
+    commits. Without one, or for an audit-only type, there is nothing to deliver, and no task
+    is queued."""
+    wanted = (
+        dispatching.delivered(type)
+        and WebhookEndpoint.objects.filter(organization=organization, is_active=True).exists()
+    )
     event = feed.write_event(
         type,
         organization=organization,

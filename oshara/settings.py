@@ -414,6 +414,9 @@ LOGGING = {
 
 # The change feed (docs/audit-log.md, docs/webhooks.md).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=400)
+# Seconds between the task worker's maintenance runs: pruning past the retention, events a
+# lost queue left undispatched, deliveries due again (a retry, or a dead worker's claim).
+EVENTS_MAINTENANCE_INTERVAL = env.float("EVENTS_MAINTENANCE_INTERVAL", default=60)
 # Seconds between a delivery's attempts after a retryable failure (each ±10 %).
 WEBHOOK_RETRY_SCHEDULE = [
     int(seconds)
@@ -421,6 +424,10 @@ WEBHOOK_RETRY_SCHEDULE = [
         "WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
     )
 ]
+# One attempt's whole time, connecting to reading the answer (a receiver trickling bytes is
+# cut there too). A delivery's claim lasts thrice this (events/webhooks/delivery.py): a
+# worker that died mid-attempt leaves it due again then.
+WEBHOOK_ATTEMPT_TIMEOUT = env.float("WEBHOOK_ATTEMPT_TIMEOUT", default=10)
 # An endpoint with nothing but failures for this many seconds is disabled (default 5 days).
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5 * 24 * 3600)
 # Local development and tests only (check --deploy warns): http:// URLs, private addresses.

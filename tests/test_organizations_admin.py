@@ -76,3 +76,60 @@ def test_scoped_lists_filter_by_organization(
     assert page.status_code == 200
     filtered = list(page.context["cl"].result_list)
     assert filtered and {organization_of(row) for row in filtered} == {two_organizations.pk}
+
+
+def membership_form(organization, rows):
+    """The organization's admin form: its members as `rows` [(membership id or "", user id,
+    role, delete)], its invitations untouched."""
+    data = {
+        "name": organization.name,
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(sum(1 for row in rows if row[0])),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "invitations-TOTAL_FORMS": str(organization.invitations.count()),
+        "invitations-INITIAL_FORMS": str(organization.invitations.count()),
+        "invitations-MIN_NUM_FORMS": "0",
+        "invitations-MAX_NUM_FORMS": "1000",
+    }
+    for index, invitation in enumerate(organization.invitations.all()):
+        data[f"invitations-{index}-id"] = str(invitation.pk)
+        data[f"invitations-{index}-organization"] = str(organization.pk)
+    for index, (pk, user_id, role, delete) in enumerate(rows):
+        data[f"memberships-{index}-id"] = str(pk)
+        data[f"memberships-{index}-organization"] = str(organization.pk)
+        data[f"memberships-{index}-user"] = str(user_id)
+        data[f"memberships-{index}-role"] = role
+        if delete:
+            data[f"memberships-{index}-DELETE"] = "on"
+    return data
+
+
+def test_members_changed_in_the_admin_are_in_the_audit_log(admin_client, user, make_user):
+    from accounts.organizations.models import Membership
+    from events.models import Event
+
+    acme = services.create_organization("Acme", user, slug="acme")
+    owner = Membership.objects.get(organization=acme, user=user)
+    editor = make_user("editor@example.com")
+    page = reverse("admin:accounts_organization_change", args=[acme.pk])
+
+    def post(rows):
+        response = admin_client.post(page, membership_form(acme, rows))
+        assert response.status_code == 302, response.context["errors"]
+
+    post([(owner.pk, user.pk, "owner", False), ("", editor.pk, "editor", False)])
+    added = Membership.objects.get(organization=acme, user=editor)
+    post([(owner.pk, user.pk, "owner", False), (added.pk, editor.pk, "admin", False)])
+    post([(owner.pk, user.pk, "owner", False), (added.pk, editor.pk, "admin", True)])
+
+    events = list(Event.objects.filter(type__startswith="member.").order_by("created_at", "id"))
+    assert [(e.type, e.data["role"]) for e in events] == [
+        ("member.joined", "editor"),
+        ("member.role_changed", "admin"),
+        ("member.removed", "admin"),
+    ]
+    assert events[0].data["invitation_id"] is None
+    assert events[1].data["previous_role"] == "editor"
+    assert {e.actor["type"] for e in events} == {"admin"}
+    assert {e.subject_id for e in events} == {str(editor.pk)}

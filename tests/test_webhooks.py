@@ -14,7 +14,7 @@ from events import checks, maintenance
 from events.models import Delivery, Event, WebhookEndpoint
 from events.tasks import dispatch_events
 from events.webhooks import network
-from tests.webhook_receiver import start_receiver
+from tests.webhook_receiver import start_receiver, start_trickler
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,7 @@ URL = "/api/webhooks/"
 def receiver():
     receiver = start_receiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 @pytest.fixture
@@ -231,6 +230,32 @@ def test_an_endpoint_failing_for_disable_after_is_disabled_and_its_owner_told(
     path = f"{URL}{stored.pk}/"
     body = auth_client.patch(path, {"is_active": True}, format="json").json()
     assert body["is_active"] and body["disabled_at"] is None
+
+
+@pytest.mark.parametrize("head_at_once", [False, True], ids=["trickled-head", "trickled-body"])
+def test_an_attempt_is_cut_at_its_whole_limit_however_the_bytes_trickle(
+    auth_client, local, committed, head_at_once
+):
+    """Each byte comes well within the limit, the answer would take minutes: the attempt is
+    cut at WEBHOOK_ATTEMPT_TIMEOUT as a whole (lowered here) and retried; a 200 whose body
+    was not whole in time is no success either."""
+    local.WEBHOOK_ATTEMPT_TIMEOUT = 1
+    trickler = start_trickler(head_at_once)
+    try:
+        with committed():
+            created = auth_client.post(URL, {"url": trickler.url, "events": ["character.*"]})
+        assert created.status_code == 201, created.content
+        create_character(auth_client, committed)
+        delivery = Delivery.objects.get()
+        assert trickler.requests == 1
+        assert (delivery.status, delivery.attempts) == ("retrying", 1)
+        assert delivery.last_status_code is None
+        assert delivery.last_error.startswith("TimeoutError")
+        maintenance.send_due(delivery.next_attempt_at)
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, trickler.requests) == ("retrying", 2, 2)
+    finally:
+        trickler.stop()
 
 
 def test_dns_rebinding_is_refused_at_send(auth_client, settings, monkeypatch, receiver, committed):

@@ -3,6 +3,7 @@ only its digest is stored, and the admin does not show it)."""
 
 from django.contrib import admin
 
+from accounts.organizations import services
 from accounts.organizations.models import Invitation, Membership, Organization
 
 
@@ -46,3 +47,23 @@ class OrganizationAdmin(admin.ModelAdmin):
         if obj is not None:
             readonly += ["slug", "is_personal"]  # as in the API: a slug does not change
         return readonly
+
+    def save_formset(self, request, form, formset, change):
+        """Members added, changed or removed here are in the audit log as through the API
+        (in the admin's transaction); invitations are read-only."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        roles_before = {f.instance.pk: f.initial.get("role") for f in formset.initial_forms}
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.announce_member("member.removed", membership)
+            membership.delete()
+        for membership in memberships:
+            membership.save()
+        for membership in formset.new_objects:
+            services.announce_member("member.joined", membership, invitation_id=None)
+        for membership, changed in formset.changed_objects:
+            previous = roles_before.get(membership.pk)
+            if "role" in changed and previous != membership.role:
+                services.announce_member("member.role_changed", membership, previous_role=previous)
+        formset.save_m2m()

@@ -12,6 +12,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 
+from oshara import outbox
+
 LIFETIME = timedelta(days=7)
 TOKEN_BYTES = 32
 
@@ -39,4 +41,23 @@ def send(invitation, token):
         body,
         settings.DEFAULT_FROM_EMAIL,
         [invitation.email],
+    )
+
+
+def announce(invitation):
+    """`member.invited`, in the invitation's transaction: the address and role, never the
+    token (nor its digest)."""
+    outbox.announce(
+        outbox.Change(
+            type="member.invited",
+            organization_id=invitation.organization_id,
+            subject_type="invitation",
+            subject_id=invitation.pk,
+            data={
+                "invitation_id": str(invitation.pk),
+                "email": invitation.email,
+                "role": invitation.role,
+                "expires_at": invitation.expires_at.isoformat(),
+            },
+        )
     )

@@ -9,6 +9,7 @@ from accounts.emails import normalize_email
 from accounts.organizations import invitations, slugs
 from accounts.organizations.models import Invitation, Membership, Organization
 from accounts.organizations.roles import Role
+from oshara import outbox
 
 CREATE_ATTEMPTS = 5
 
@@ -82,17 +83,23 @@ def owner_count(organization):
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
 
+@transaction.atomic
 def change_role(membership, role):
     locked(membership.organization)
     membership.refresh_from_db(fields=["role"])
-    demoted = membership.role == Role.OWNER and role != Role.OWNER
+    previous = membership.role
+    demoted = previous == Role.OWNER and role != Role.OWNER
     if demoted and owner_count(membership.organization) <= 1:
         raise Conflict("The last owner cannot be demoted: make another member owner first.")
+    if role == previous:  # nothing changes: no write, no event
+        return membership
     membership.role = role
     membership.save(update_fields=["role"])
+    announce_member("member.role_changed", membership, previous_role=previous)
     return membership
 
 
+@transaction.atomic
 def remove_member(membership):
     """Remove a member (or leave). Their API keys in it stop at once (the key's query needs
     the membership); a user whose default it was falls back to their personal one."""
@@ -100,6 +107,7 @@ def remove_member(membership):
     locked(organization)
     if membership.role == Role.OWNER and owner_count(organization) <= 1:
         raise Conflict("The last owner cannot leave or be removed: make another member owner.")
+    announce_member("member.removed", membership)
     membership.delete()
     user = membership.user
     if user.default_organization_id == organization.pk:
@@ -112,14 +120,16 @@ def remove_member(membership):
 def invite(organization, email, role, invited_by):
     """Store an invitation and e-mail its token; returns (invitation, token)."""
     token = invitations.new_token()
-    invitation = Invitation.objects.create(
-        organization=organization,
-        email=normalize_email(email),
-        role=role,
-        token_digest=invitations.digest(token),
-        invited_by=invited_by,
-        expires_at=timezone.now() + invitations.LIFETIME,
-    )
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organization=organization,
+            email=normalize_email(email),
+            role=role,
+            token_digest=invitations.digest(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + invitations.LIFETIME,
+        )
+        invitations.announce(invitation)
     invitations.send(invitation, token)
     return invitation, token
 
@@ -129,6 +139,7 @@ def revoke(invitation):
     invitation.save(update_fields=["revoked_at"])
 
 
+@transaction.atomic
 def accept(user, token):
     """Make `user` a member as the invitation `token` says; returns the membership."""
     invitation = (
@@ -153,6 +164,27 @@ def accept(user, token):
         raise Conflict("You are already a member of this organization.")
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    return Membership.objects.create(
+    membership = Membership.objects.create(
         organization=invitation.organization, user=user, role=invitation.role
+    )
+    announce_member("member.joined", membership, invitation_id=str(invitation.pk))
+    return membership
+
+
+def announce_member(type, membership, **extra):
+    """A member's event (oshara/outbox.py), in the current transaction: the member is its
+    subject, so the log's `subject=member:<user id>` is their history in the organization."""
+    outbox.announce(
+        outbox.Change(
+            type=type,
+            organization_id=membership.organization_id,
+            subject_type="member",
+            subject_id=membership.user_id,
+            data={
+                "user_id": str(membership.user_id),
+                "email": membership.user.email,
+                "role": membership.role,
+                **extra,
+            },
+        )
     )

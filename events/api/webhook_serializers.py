@@ -5,6 +5,7 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from events.models import Delivery, WebhookEndpoint
+from events.webhooks import dispatching
 from events.webhooks.network import UnsafeURL, check_url
 from oshara.http.strict import RejectUnknownFieldsMixin, StrictBooleanField, StrictCharField
 
@@ -51,6 +52,10 @@ class WebhookEndpointSerializer(RejectUnknownFieldsMixin, serializers.ModelSeria
         for pattern in patterns:
             if not EVENT_PATTERN.fullmatch(pattern):
                 raise serializers.ValidationError(f"{pattern!r} is not an event type or prefix.")
+            if pattern in dispatching.AUDIT_ONLY:
+                raise serializers.ValidationError(
+                    f"{pattern} is in the audit log only: it is never sent to a webhook."
+                )
         return list(dict.fromkeys(patterns))
 
 

@@ -18,8 +18,9 @@ from events import feed, scope
 from events.models import Delivery, WebhookEndpoint
 from events.webhooks import sending, signing
 
-# Longer than an attempt (10 s) can take: a claim older than this was a worker that died.
-LEASE = timedelta(seconds=60)
+# A claim outlasts its attempt (WEBHOOK_ATTEMPT_TIMEOUT at most, then its record) thrice: one
+# older than this was a worker that died mid-attempt, and the delivery is due again.
+LEASE_ATTEMPTS = 3
 OPEN = (Delivery.Status.PENDING, Delivery.Status.RETRYING)
 RETRYABLE = {408, 429}
 # What an attempt changes on its delivery (the claim's lease included: next_attempt_at).
@@ -43,7 +44,8 @@ def due(now):
 
 
 def claim(delivery_id, now):
-    claimed = due(now).filter(pk=delivery_id).update(next_attempt_at=now + LEASE)
+    lease = timedelta(seconds=LEASE_ATTEMPTS * settings.WEBHOOK_ATTEMPT_TIMEOUT)
+    claimed = due(now).filter(pk=delivery_id).update(next_attempt_at=now + lease)
     if not claimed:
         return None
     # None if its endpoint was deleted since.

@@ -8,10 +8,19 @@ from events.models import Delivery, Event, WebhookEndpoint
 BATCH = 500
 # Deliveries of one endpoint sent by one task (per_endpoint).
 SEND_BATCH = 50
+# In the audit log, never sent to a webhook: whatever an endpoint's `events` say ("*", none,
+# "runtime.*"), these are not delivered (docs/webhooks.md).
+AUDIT_ONLY = frozenset({"runtime.fetched"})
+
+
+def delivered(event_type):
+    return event_type not in AUDIT_ONLY
 
 
 def wants(endpoint, event_type):
     """An endpoint's `events` name types or prefixes ("character.*"); none means all."""
+    if not delivered(event_type):
+        return False
     if not endpoint.events:
         return True
     for pattern in endpoint.events:

@@ -1,6 +1,8 @@
-"""What the task worker's host runs every minute (cron, a systemd timer or a loop; see
-docs/webhooks.md): events older than EVENT_RETENTION_DAYS pruned, events a down queue left
-undispatched dispatched, and deliveries whose retry is due (or whose worker died) sent."""
+"""One maintenance run, as the task worker makes every EVENTS_MAINTENANCE_INTERVAL seconds
+(events/apps.py registers it; docs/webhooks.md): events older than EVENT_RETENTION_DAYS
+pruned, events a lost queue left undispatched dispatched, and deliveries whose retry is due
+(or whose worker died) sent. For a Tasks backend without `manage.py db_worker` (run it from
+cron, a systemd timer or a loop), or by hand."""
 
 from django.core.management.base import BaseCommand
 

@@ -1,5 +1,6 @@
 """`manage.py db_worker`: django-tasks-db's worker with a heartbeat and leases
-(knowledge/worker.py). It takes the command's name because knowledge comes before
+(knowledge/worker.py), and the periodic jobs other apps register (knowledge/periodic.py:
+events' retention and catch-up). It takes the command's name because knowledge comes before
 django_tasks_db in INSTALLED_APPS; every option is the library's, `--interval` defaulting to
 TASK_WORKER_POLL_INTERVAL."""
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
+from knowledge.periodic import PeriodicJobs
 from knowledge.worker import Heartbeat
 
 
@@ -26,7 +28,10 @@ class Command(db_worker.Command):
             return super().handle(*args, reload=reload, batch=batch, worker_id=worker_id, **options)
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
+        periodic = PeriodicJobs()
+        periodic.start()
         try:
             super().handle(*args, reload=reload, batch=batch, worker_id=worker_id, **options)
         finally:
+            periodic.stop()
             heartbeat.stop()
