@@ -14,7 +14,7 @@ DEV := DJANGO_DEBUG=$(DJANGO_DEBUG)
 # served without a reset (runserver's listen backlog is 10), reloading on code changes.
 RUN_THREADS ?= 16
 
-.PHONY: run worker test fuzz client docs-check image-check schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb
+.PHONY: run worker test fuzz client docs-check image-check schema lint format migrate superuser clean bench bench-profile bench-scale bench-kb bench-webhooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,9 @@ bench: $(VENV)/.installed-dev ## SQLite and PostgreSQL + Redis under gunicorn vs
 
 bench-scale: $(VENV)/.installed-dev ## 100 vs 100,000 characters on PostgreSQL + Redis, plans, memory
 	$(BIN)/python -m bench.scale $(BENCH_ARGS)
+
+bench-webhooks: $(VENV)/.installed-dev ## webhook delivery rate and latency, the audit log at 1,000,000 events
+	$(BIN)/python -m bench.webhooks $(BENCH_ARGS)
 
 bench-profile: $(VENV)/.installed-dev ## pyinstrument profiles of retrieve and list, in-process
 	$(BIN)/python -m bench.profile $(BENCH_ARGS)

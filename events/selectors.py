@@ -65,7 +65,10 @@ def events_page(
         events = events.filter(created_at__lt=until)
     if cursor:
         created_at, event_id = cursor
-        events = events.filter(
+        # The first condition is implied by the second; it bounds the index range scan
+        # (organization, -created_at, -id), which the OR alone cannot: without it a page
+        # N events deep reads the N before it.
+        events = events.filter(created_at__lte=created_at).filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=event_id)
         )
     page = list(events.order_by("-created_at", "-id")[: limit + 1])

@@ -14,11 +14,22 @@ except ImportError:
 
 @task()
 def dispatch_events():
-    dispatching.dispatch_pending(enqueue_delivery)
+    dispatching.dispatch_pending(enqueue_deliveries)
 
 
 @task()
 def deliver(delivery_id):
+    return send(delivery_id)
+
+
+@task()
+def deliver_batch(delivery_ids):
+    """Deliveries of one endpoint in turn (events/webhooks/dispatching.py: per_endpoint)."""
+    return [send(delivery_id) for delivery_id in delivery_ids]
+
+
+def send(delivery_id):
+    """One attempt; a retry is queued as a task of its own, at its time."""
     sent = delivery.attempt(delivery_id)
     if sent is None:
         return "not due"
@@ -27,6 +38,10 @@ def deliver(delivery_id):
     if getattr(sent, "disabled_endpoint", False):
         dispatch_events.enqueue()  # the endpoint's `webhook_endpoint.disabled` event
     return str(sent.status)
+
+
+def enqueue_deliveries(delivery_ids):
+    deliver_batch.enqueue(delivery_ids)
 
 
 def enqueue_delivery(delivery_id, run_after=None):

@@ -252,6 +252,10 @@ TASKS = {
 # it and its document end FAILED. /healthz says the worker is `stale` past the same time.
 TASK_WORKER_LEASE_SECONDS = env.float("TASK_WORKER_LEASE_SECONDS", default=60)
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+# Seconds a `db_worker` waits before looking again at an empty queue (the library's default is
+# 1): a webhook's first attempt waits for it, half of it on average; each look is one indexed
+# SELECT. `db_worker --interval` still overrides it.
+TASK_WORKER_POLL_INTERVAL = env.float("TASK_WORKER_POLL_INTERVAL", default=0.25)
 # Extraction bounds: a DOCX (a zip) unpacking past this many bytes, or holding more XML than
 # the markup bound (python-docx parses it whole: ~18 bytes of memory per byte), or a document
 # with more text than this many characters, ends FAILED instead of exhausting the worker's

@@ -186,3 +186,33 @@ def test_each_change_of_a_character_is_one_event_of_its_type(auth_client):
     assert (data[6]["version"], data[6]["published_version"]) == (1, None)
     assert "name" in data[6]["changed"]
     assert data[7]["changed"] == []
+
+
+def test_events_of_the_same_instant_are_each_paged_once(auth_client, user):
+    """The cursor's bound (created_at <=) keeps the id as a tie-breaker within an instant."""
+    made = make_events(user, 5)
+    Event.objects.filter(pk__in=[event.pk for event in made]).update(created_at=made[0].created_at)
+    seen, url = [], f"{URL}?limit=2"
+    while url:
+        response = auth_client.get(url)
+        seen += [event["id"] for event in response.json()]
+        link = next_link(response)
+        url = f"{link.path}?{link.query}" if link else None
+    assert seen == sorted((event.id for event in made), reverse=True)
+
+
+def test_an_event_renders_as_its_declared_fields_say(user):
+    """The serializer writes its object directly: the same as DRF's fields would."""
+    from rest_framework import serializers
+
+    from events.api.serializers import EventSerializer
+
+    event = make_events(user, 1, ip="203.0.113.9", request_id="req-1", data={"a": [1, {"b": None}]})
+    event = Event.objects.get(pk=event[0].pk)
+    declared = serializers.ModelSerializer.to_representation(EventSerializer(), event)
+    assert EventSerializer(event).data == declared
+    system = Event.objects.create(
+        type="call.ended", organization="", actor_type="system", subject_type="call", subject_id="s"
+    )
+    declared = serializers.ModelSerializer.to_representation(EventSerializer(), system)
+    assert EventSerializer(system).data == declared

@@ -62,3 +62,14 @@ def test_db_worker_processes_an_upload(auth_client, character, settings):
         {"source": "handbook.pdf", "page": 1}
     ] * 2
     assert answer.json()[0]["text"].startswith("w0001 w0002 w0003")
+
+
+def test_db_worker_polls_an_empty_queue_every_task_worker_poll_interval(settings):
+    """The library waits 1 s; a webhook's first attempt would wait for it (0.5 s on average)."""
+    from knowledge.management.commands.db_worker import Command
+
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND}}
+    settings.TASK_WORKER_POLL_INTERVAL = 0.3
+    parser = Command().create_parser("manage.py", "db_worker")
+    assert parser.parse_args([]).interval == 0.3
+    assert parser.parse_args(["--interval", "2"]).interval == 2

@@ -364,3 +364,48 @@ def test_the_admin_redelivers_a_failed_delivery(admin_client, auth_client, endpo
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.status != Delivery.Status.FAILED
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks
+def test_a_dispatch_queues_one_task_per_endpoint_and_send_batch(
+    auth_client, endpoint, receiver, settings, committed
+):
+    """Many events: each endpoint's deliveries go out SEND_BATCH to a task (a task's own cost
+    paid once for many), each delivery still claimed, sent and recorded on its own."""
+    from django_tasks_db.models import DBTaskResult
+
+    from events.webhooks.dispatching import SEND_BATCH
+    from tests.helpers import DATABASE_BACKEND
+
+    with committed():
+        second = auth_client.post(URL, {"url": f"{receiver.url}?second"}, format="json").json()
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND}}
+    organization = Event.objects.filter(type="webhook_endpoint.created")[0].organization
+    Event.objects.update(dispatched=True)
+    count = SEND_BATCH + 1
+    Event.objects.bulk_create(
+        Event(
+            type="character.updated",
+            organization=organization,
+            actor_type="system",
+            subject_type="character",
+            subject_id=str(index),
+        )
+        for index in range(count)
+    )
+    with committed():
+        dispatch_events.call()
+    queued = DBTaskResult.objects.filter(task_path="events.tasks.deliver_batch")
+    sizes = sorted(len(task.args_kwargs["args"][0]) for task in queued)
+    assert sizes == [1, 1, SEND_BATCH, SEND_BATCH]
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    updates = [
+        (received.path, received.headers["webhook-id"])
+        for received in receiver.received
+        if json.loads(received.body)["type"] == "character.updated"
+    ]
+    assert sorted(path for path, _ in updates) == ["/hook"] * count + ["/hook?second"] * count
+    assert len(set(updates)) == 2 * count  # each event once to each endpoint
+    sent = Delivery.objects.filter(event__type="character.updated")
+    assert sent.filter(status="succeeded", attempts=1).count() == 2 * count
+    assert sent.filter(endpoint_id=second["id"]).count() == count

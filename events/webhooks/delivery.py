@@ -23,6 +23,17 @@ from events.webhooks import sending, signing
 LEASE_ATTEMPTS = 3
 OPEN = (Delivery.Status.PENDING, Delivery.Status.RETRYING)
 RETRYABLE = {408, 429}
+# What an attempt changes on its delivery (the claim's lease included: next_attempt_at).
+OUTCOME_FIELDS = [
+    "attempts",
+    "last_attempt_at",
+    "last_status_code",
+    "last_error",
+    "duration_ms",
+    "response_body",
+    "status",
+    "next_attempt_at",
+]
 TURNED_OFF = "The endpoint is turned off: turn it on and redeliver."
 
 
@@ -78,21 +89,33 @@ def record_outcome(delivery, outcome, now):
         delivery.next_attempt_at = now + timedelta(seconds=delay)
     else:
         delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
+    if succeeded:
+        # Two statements in autocommit, no lock (most attempts succeed: their cost is the
+        # worker's throughput). The streak is cleared first: a worker dying between the two
+        # leaves a delivery sent again (at least once), never a streak a success ended.
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=False).update(
+            failing_since=None
+        )
+        store(delivery)
+        delivery.disabled_endpoint = False
+        return delivery
     with transaction.atomic():
-        delivery.save()
-        delivery.disabled_endpoint = follow_endpoint(delivery.endpoint_id, succeeded, now)
+        store(delivery)
+        delivery.disabled_endpoint = follow_failure(delivery.endpoint_id, now)
     return delivery
 
 
-def follow_endpoint(endpoint_id, succeeded, now):
-    """A success clears the endpoint's failing streak; a failure starts it or, once it has
-    lasted WEBHOOK_DISABLE_AFTER, disables the endpoint (returns True then)."""
+def store(delivery):
+    """Write the attempt's outcome (nothing if the delivery went with its endpoint since)."""
+    outcome = {name: getattr(delivery, name) for name in OUTCOME_FIELDS}
+    Delivery.objects.filter(pk=delivery.pk).update(**outcome)
+
+
+def follow_failure(endpoint_id, now):
+    """A failure starts the endpoint's failing streak or, once it has lasted
+    WEBHOOK_DISABLE_AFTER, disables the endpoint (returns True then)."""
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
-        return False
-    if succeeded:
-        if endpoint.failing_since is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint_id).update(failing_since=None)
         return False
     if endpoint.failing_since is None:
         WebhookEndpoint.objects.filter(pk=endpoint_id).update(failing_since=now)

@@ -6,6 +6,8 @@ from django.db import transaction
 from events.models import Delivery, Event, WebhookEndpoint
 
 BATCH = 500
+# Deliveries of one endpoint sent by one task (per_endpoint).
+SEND_BATCH = 50
 # In the audit log, never sent to a webhook: whatever an endpoint's `events` say ("*", none,
 # "runtime.*"), these are not delivered (docs/webhooks.md).
 AUDIT_ONLY = frozenset({"runtime.fetched"})
@@ -30,8 +32,9 @@ def wants(endpoint, event_type):
 
 
 def dispatch_pending(enqueue):
-    """Make the deliveries of every undispatched event; `enqueue(delivery_id)` is called for
-    each once its batch commits. Concurrent runs skip each other's rows (PostgreSQL)."""
+    """Make the deliveries of every undispatched event; once a batch commits,
+    `enqueue(delivery_ids)` is called for each endpoint's share of it (SEND_BATCH at most).
+    Concurrent runs skip each other's rows (PostgreSQL)."""
     while True:
         with transaction.atomic():
             events = list(
@@ -44,8 +47,20 @@ def dispatch_pending(enqueue):
             deliveries = deliveries_for(events)
             Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
             Event.objects.filter(pk__in=[event.pk for event in events]).update(dispatched=True)
-            for delivery in deliveries:
-                transaction.on_commit(lambda pk=delivery.pk: enqueue(pk), robust=True)
+            for ids in per_endpoint(deliveries):
+                transaction.on_commit(lambda ids=ids: enqueue(ids), robust=True)
+
+
+def per_endpoint(deliveries):
+    """The deliveries' ids, one endpoint's together, SEND_BATCH at most: one task sends them
+    in turn (a task's own cost, its claim and its result in the queue, is paid once), and an
+    endpoint that times out delays only its own deliveries."""
+    ids = {}
+    for delivery in deliveries:
+        ids.setdefault(delivery.endpoint_id, []).append(delivery.pk)
+    for endpoint_ids in ids.values():
+        for start in range(0, len(endpoint_ids), SEND_BATCH):
+            yield endpoint_ids[start : start + SEND_BATCH]
 
 
 def deliveries_for(events):
