@@ -20,7 +20,12 @@ NO_NUL = r"^[^\u0000]*$"
 NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 # What URLValidator(schemes=http, https) accepts, narrowed to hosts it certainly does: names,
 # IPv4 and bracketed IPv6 literals, ports 1-65535.
-_NAME = r"localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+# A name of at most 253 characters, as URLValidator's host length limit (the lookahead: the
+# run of name characters ends within 253).
+_NAME = (
+    r"localhost|(?=[a-z0-9.-]{1,253}(?![a-z0-9.-]))"
+    r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4 = rf"({_OCTET}\.){{3}}{_OCTET}"
 _H16 = r"[0-9a-fA-F]{1,4}"

@@ -3,7 +3,10 @@ items 4-6): language tags beyond `xx-YY`, origins with IP hosts and high ports, 
 origins with a path (stored as their origin), MCP timeouts with a fraction, relative
 submit_url; and a multipart secret part meant as null never stored as a key."""
 
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -221,3 +224,16 @@ def test_a_multipart_secret_is_still_set_by_a_real_value(auth_client):
     response = send_files(auth_client, "values-bot", llm_api_key=secret)
     assert response.json()["has_llm_api_key"] is True
     assert Character.objects.get(slug="values-bot").llm_api_key == secret
+
+
+@pytest.mark.parametrize("labels, ok", [(125, True), (126, False)])
+def test_an_origins_host_name_is_at_most_253_characters_in_both(patterns, labels, ok):
+    """URLValidator refuses a longer host name; the schema's pattern says so too (hypothesis
+    above found one 255 characters long that the schema allowed)."""
+    origin = "https://" + "a." * labels + "com"
+    assert bool(re.search(patterns["origin"], origin)) is ok
+    if ok:
+        validate_origin(origin)
+    else:
+        with pytest.raises(ValidationError):
+            validate_origin(origin)
