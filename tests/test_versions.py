@@ -11,7 +11,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from characters import services
 from characters.models import Character, CharacterVersion
+from events.models import Event
 from tests.helpers import (
     CALL_LLM_KEY,
     CALL_MCP_SECRET,
@@ -332,3 +334,20 @@ def test_an_optimistic_write_of_a_row_changed_since_it_was_read_writes_nothing(a
     # Read again, the same write goes through as the next version.
     services.character_update(stored, {"greeting": "Second"}, optimistic=True)
     assert [version.number for version in versions_of("bot")] == [1, 2, 3]
+
+
+def test_multipart_admin_and_bulk_changes_each_give_one_version_and_one_event(
+    auth_client, admin_client, user
+):
+    def updates():
+        return Event.objects.filter(type="character.updated", subject_id=str(character.pk))
+
+    assert auth_client.post(URL, {"slug": "bot", "name": "Bot"}).status_code == 201
+    character = Character.objects.get(slug="bot")
+    auth_client.patch(detail("bot"), {"greeting": "Hi"}, format="multipart")
+    payload = form_payload(admin_client.get(change_url(character)))
+    payload["name"] = "Renamed in the admin"
+    assert admin_client.post(change_url(character), payload).status_code == 302
+    services.update_characters(Character.objects.filter(pk=character.pk), greeting="Bulk")
+    assert [version.number for version in versions_of("bot")] == [1, 2, 3, 4]
+    assert sorted(event.data["version"] for event in updates()) == [2, 3, 4]
