@@ -105,6 +105,29 @@ def test_filters_by_type_prefix_subject_actor_and_time(auth_client, user):
     ]
 
 
+def test_filter_values_are_literal_and_each_call_gets_its_own(auth_client, user):
+    """A page's statement is compiled once per shape of query (events/selectors.py): each
+    call's values are its own, and LIKE's wildcards in a prefix match only themselves."""
+    for type, subject in (("api_key.created", "1"), ("apixkey.created", "2")):
+        Event.objects.create(
+            type=type,
+            organization=str(user.default_organization_id),
+            actor_type="user",
+            subject_type="api_key",
+            subject_id=subject,
+        )
+
+    def types(**params):
+        return [event["type"] for event in auth_client.get(URL, params).json()]
+
+    assert types(type="api_key.*") == ["api_key.created"]
+    assert types(type="apixkey.*") == ["apixkey.created"]
+    assert types(type="api%") == types(type="%.*") == types(type="_pi_key.") == []
+    assert types(subject="api_key:2") == ["apixkey.created"]
+    assert types(subject="api_key:1") == ["api_key.created"]
+    assert types(subject="api_key:") == types(subject="api_key") != []
+
+
 @pytest.mark.parametrize(
     "params, field",
     [

@@ -6,8 +6,6 @@ rule of the widget's appearance fetch), or the request carries the owner's own c
 """
 
 from django.conf import settings
-from django.db import transaction
-from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
@@ -21,6 +19,7 @@ from calls.selectors import named_slug, startable_character, startable_keys, sta
 from calls.throttling import SessionStartIPThrottle
 from characters.validators import SESSION_OVERRIDE_KEYS
 from oshara.http.json_input import StrictJSONParser, peek_data
+from oshara.http.transactions import Untransacted
 from oshara.schema import error_response
 
 UNKNOWN = "No active character has this slug."
@@ -78,21 +77,12 @@ def check_overrides(request, character, overrides):
         503: error_response(503, "LiveKit is not configured on this server."),
     },
 )
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class SessionStartView(WidgetOriginGateMixin, APIView):
+class SessionStartView(Untransacted, WidgetOriginGateMixin, APIView):
     """Reads come from the widget cache (calls/selectors.py) and the write runs in autocommit
     (services.start_session): no transaction is held open around the request."""
 
     permission_classes = [AllowAny]
     parser_classes = [StrictJSONParser]
-
-    def dispatch(self, request, *args, **kwargs):
-        if not transaction.get_connection().in_atomic_block:
-            return super().dispatch(request, *args, **kwargs)
-        # Inside someone else's transaction, a savepoint of our own: DRF's error handling
-        # marks the open transaction for rollback, which must be this request's only.
-        with transaction.atomic():
-            return super().dispatch(request, *args, **kwargs)
 
     def post(self, request):
         serializer = SessionStartSerializer(data=request.data)

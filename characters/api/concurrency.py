@@ -27,6 +27,7 @@ from rest_framework.exceptions import ValidationError
 from characters.models import Character, StaleWrite
 from characters.signals import files_removed_on_failure
 from oshara.http.conditional import Conflict
+from oshara.http.transactions import untransacted
 
 logger = logging.getLogger("oshara.concurrency")
 
@@ -77,17 +78,6 @@ def one_transaction_per_write(view):
         return response
 
     return wrapped
-
-
-def untransacted(view, request, *args, **kwargs):
-    """Run `view` in no transaction of its own (a write opens its own, short one)."""
-    if not transaction.get_connection().in_atomic_block:
-        # Reads need no transaction: autocommit saves a BEGIN and a COMMIT round trip.
-        return view(request, *args, **kwargs)
-    # Inside someone else's transaction, a savepoint of our own: DRF's error handling
-    # marks the open transaction for rollback, which must be this request's only.
-    with transaction.atomic():
-        return view(request, *args, **kwargs)
 
 
 def integrity_error(request):
