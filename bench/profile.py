@@ -104,9 +104,7 @@ def main():
             for _ in range(count):
                 send()
         profiled = (time.perf_counter() - started) / count * 1000
-        print(
-            f"--- {count} requests, {plain:.2f} ms each (in-process), {profiled:.2f} ms profiled"
-        )
+        print(f"--- {count} requests, {plain:.2f} ms each (in-process), {profiled:.2f} ms profiled")
         # Cumulative time per function shows which layer costs what; self time, the leaves.
         for mode, top in (("total", args.top), ("self", args.top // 2)):
             text = profiler.output_text(flat=True, flat_time=mode, time="percent_of_total")
