@@ -162,8 +162,10 @@ def explain(out):
     for title, params in queries:
         cursor = selectors.decode_cursor(params["cursor"]) if "cursor" in params else None
         kind = "character." if title.startswith("?type") else None
+        # As the API reads it for the bench user's token (the membership in the statement).
+        reader = selectors.Reader(organization()[0].pk, None)
         with CaptureQueriesContext(connection) as captured:
-            selectors.events_page(info["organization"], limit=50, cursor=cursor, type=kind)
+            selectors.events_page(reader, limit=50, cursor=cursor, type=kind)
         sql = captured.captured_queries[-1]["sql"]
         with connection.cursor() as db:
             db.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
