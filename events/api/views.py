@@ -38,13 +38,18 @@ class EventListView(Untransacted, GenericAPIView):
             return authenticators
         return authenticators_for(self.request, authenticators)
 
+    @staticmethod
+    def checked_by_statement(request):
+        """A token user's role is proven by the page's statement, or checked when it finds
+        nothing (get()); an API key's, and a loaded user's, by OrganizationRole as usual. (A
+        token's user id is its user's primary key, an integer, in any token we signed.)"""
+        return is_token_user(request.user) and isinstance(request.user.id, int)
+
     def organization_action(self, request):
-        # A token user's role is proven by the page's statement, or checked when it finds
-        # nothing (get()); an API key's, and a loaded user's, by OrganizationRole as usual.
-        return None if is_token_user(request.user) else roles.MANAGE
+        return None if self.checked_by_statement(request) else roles.MANAGE
 
     def reader(self, request):
-        if is_token_user(request.user):
+        if self.checked_by_statement(request):
             return selectors.Reader(request.user.id, requested_slug(request))
         return scope_of_request(request)
 
@@ -65,7 +70,7 @@ class EventListView(Untransacted, GenericAPIView):
         except selectors.BadCursor:
             raise ValidationError({"cursor": ["Invalid cursor."]}) from None
         events, more = selectors.events_page(self.reader(request), limit=limit, **filters)
-        if not events and is_token_user(request.user):
+        if not events and self.checked_by_statement(request):
             # Found nothing: the caller is checked as anywhere else; the log may be empty.
             verify(request)
             require(request, roles.MANAGE)
