@@ -20,11 +20,11 @@ from rest_framework_simplejwt.settings import api_settings
 from accounts.organizations import roles
 from accounts.organizations.models import Membership
 from events.models import Event
-from oshara.compiled import Compiled, as_datetime, like_prefix
+from oshara.compiled import Compiled, as_datetime, columns, like_prefix
 
 # The roles whose members read the log (DESIGN.md's role table).
 READERS = [role for role in roles.Role if roles.may(role, roles.MANAGE)]
-COLUMNS = [field.attname for field in Event._meta.concrete_fields]
+COLUMNS = columns(Event)
 
 
 class Entry(NamedTuple("Row", [(name, object) for name in COLUMNS])):

@@ -12,6 +12,8 @@ adapted for SQLite): `Compiled` is told how, so that it finds the stand-in in th
 parameters and prepares each call's value the same way.
 """
 
+import functools
+
 from django.db import connections
 
 
@@ -69,3 +71,18 @@ class Compiled:
         """The rows as the queryset would give them (its fields' conversions applied: JSON
         decoded, times made aware), by the compiler's own results_iter()."""
         return list(self.compiler.results_iter(results=[self.rows(values)]))
+
+
+@functools.cache
+def columns(model):
+    """The attnames of `model`'s concrete fields, in the order the ORM selects them."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def instance(model, values):
+    """`model` built from the first columns(model) of the row `values` (a list: they are
+    removed from it), as the ORM builds a selected or select_related model."""
+    count = len(columns(model))
+    taken = values[:count]
+    del values[:count]
+    return model.from_db(model.objects.db, columns(model), taken)

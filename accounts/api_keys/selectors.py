@@ -6,7 +6,7 @@ from django.db.models import F
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
-from oshara.compiled import Compiled
+from oshara.compiled import Compiled, columns, instance
 
 PREFIX = "\x00prefix\x00"  # the stand-in for the key's prefix in the compiled look-up
 
@@ -24,10 +24,6 @@ def active_key(raw):
     return api_key if keys.matches(raw, api_key.hashed_key) else None
 
 
-def attnames(model):
-    return [field.attname for field in model._meta.concrete_fields]
-
-
 RELATIONS = ("user", "organization")
 
 
@@ -39,7 +35,7 @@ def key_statement():
     related = [
         f"{name}__{attname}"
         for name in RELATIONS
-        for attname in attnames(ApiKey._meta.get_field(name).related_model)
+        for attname in columns(ApiKey._meta.get_field(name).related_model)
     ]
     candidates = ApiKey.objects.filter(
         prefix=PREFIX,
@@ -47,29 +43,18 @@ def key_statement():
         user__is_active=True,
         user__memberships__organization_id=F("organization_id"),
     ).order_by()
-    rows = candidates.values_list(*attnames(ApiKey), *related, "user__memberships__role")
+    rows = candidates.values_list(*columns(ApiKey), *related, "user__memberships__role")
     return Compiled(rows[:1], {PREFIX: None})
 
 
 def with_relations(row):
     """The key of a key_statement() row, with its user, organization and creator_role."""
     values = list(row)
-    api_key = ApiKey.from_db(ApiKey.objects.db, attnames(ApiKey), take(values, ApiKey))
+    api_key = instance(ApiKey, values)
     for name in RELATIONS:
-        model = ApiKey._meta.get_field(name).related_model
-        setattr(
-            api_key, name, model.from_db(model.objects.db, attnames(model), take(values, model))
-        )
+        setattr(api_key, name, instance(ApiKey._meta.get_field(name).related_model, values))
     (api_key.creator_role,) = values
     return api_key
-
-
-def take(values, model):
-    """The first columns of `values`, one per concrete field of `model` (removed)."""
-    count = len(model._meta.concrete_fields)
-    taken = values[:count]
-    del values[:count]
-    return taken
 
 
 def keys_of(organization_id):

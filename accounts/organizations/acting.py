@@ -19,7 +19,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from accounts.organizations import roles
 from accounts.organizations.models import Membership
-from oshara.compiled import Compiled
+from oshara.compiled import Compiled, columns, instance
 
 HEADER = "X-Organization"
 # What an Acting is made of, read with the membership.
@@ -106,20 +106,15 @@ def member_with_user(user_id, slug):
     row = member_row(user_id, slug, with_user=True)
     if row is None:
         return None
-    acting, user_values = row[: len(ACTING_COLUMNS)], row[len(ACTING_COLUMNS) :]
-    model = get_user_model()
-    return model.from_db(model.objects.db, user_attnames(), user_values), Acting(*acting)
-
-
-def user_attnames():
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
+    values = list(row[len(ACTING_COLUMNS) :])
+    return instance(get_user_model(), values), Acting(*row[: len(ACTING_COLUMNS)])
 
 
 @functools.cache
 def member_statement(named, with_user):
     """Every authenticated request but a character read runs one of these: compiled once,
     it costs a tenth of building it (oshara/compiled.py)."""
-    user_columns = [f"user__{name}" for name in user_attnames()] if with_user else []
+    user_columns = [f"user__{name}" for name in columns(get_user_model())] if with_user else []
     rows = memberships_of(USER, SLUG if named else None).values_list(*ACTING_COLUMNS, *user_columns)
     return Compiled(rows[:1], dict.fromkeys([USER, SLUG]))
 
