@@ -1,6 +1,7 @@
 """GET /api/events/ (the audit log): the caller's scope only, newest first, filters, a
 cursor in the Link header and no total; retention pruning; the admin's read-only log."""
 
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -224,18 +225,31 @@ def test_events_of_the_same_instant_are_each_paged_once(auth_client, user):
     assert seen == sorted((event.id for event in made), reverse=True)
 
 
-def test_an_event_renders_as_its_declared_fields_say(user):
-    """The serializer writes its object directly: the same as DRF's fields would."""
+def test_an_event_renders_as_its_declared_fields_say(auth_client, user):
+    """A page is written directly (its data as stored, its times by orjson): what a client
+    reads is what DRF's declared fields and JSON renderer would write."""
     from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
 
     from events.api.serializers import EventSerializer
 
-    event = make_events(user, 1, ip="203.0.113.9", request_id="req-1", data={"a": [1, {"b": None}]})
-    event = Event.objects.get(pk=event[0].pk)
-    declared = serializers.ModelSerializer.to_representation(EventSerializer(), event)
-    assert EventSerializer(event).data == declared
-    system = Event.objects.create(
-        type="call.ended", organization="", actor_type="system", subject_type="call", subject_id="s"
+    data = {"a": [1, {"b": None}], "naïve": '☎ \u2028 "quoted"', "n": 1.5, "big": 2**53}
+    event = make_events(user, 1, ip="203.0.113.9", request_id="req-1", data=data)[0]
+    Event.objects.create(
+        type="call.ended",
+        organization=str(user.default_organization_id),
+        actor_type="system",
+        subject_type="call",
+        subject_id="s",
+        # A whole second: DRF writes no fraction for it.
+        created_at=event.created_at.replace(microsecond=0) + timedelta(seconds=5),
     )
-    declared = serializers.ModelSerializer.to_representation(EventSerializer(), system)
-    assert EventSerializer(system).data == declared
+    response = auth_client.get(URL)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    expected = [
+        JSONRenderer().render(serializers.ModelSerializer.to_representation(EventSerializer(), e))
+        for e in Event.objects.order_by("-created_at")
+    ]
+    assert response.json() == [json.loads(one) for one in expected]
+    whole_second = response.json()[0]["created_at"]
+    assert whole_second.endswith("Z") and "." not in whole_second

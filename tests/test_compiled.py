@@ -1,0 +1,68 @@
+"""oshara/compiled.py: a compiled statement's rows are the queryset's, on either database."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events.models import Event
+from oshara.compiled import Compiled, as_datetime
+
+pytestmark = pytest.mark.django_db
+
+SCOPE = "\x00scope\x00"
+SINCE = datetime(1111, 1, 1, tzinfo=UTC)
+
+
+def statement(**options):
+    events = Event.objects.filter(organization=SCOPE, created_at__gte=SINCE).order_by("created_at")
+    events = events.values_list("id", "created_at", "data")
+    return Compiled(events, {SCOPE: None, SINCE: as_datetime(events)}, **options)
+
+
+def seed():
+    base = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    for index, microsecond in enumerate([0, 1, 999_999]):
+        Event.objects.create(
+            type="character.updated",
+            organization="42",
+            actor_type="system",
+            subject_type="character",
+            subject_id=str(index),
+            created_at=base + timedelta(hours=index, microseconds=microsecond),
+            data={"index": index, "nested": {"list": [index, None]}},
+        )
+    return base
+
+
+def test_rows_are_the_querysets_with_aware_times_in_utc():
+    base = seed()
+    expected = list(
+        Event.objects.filter(organization="42", created_at__gte=base)
+        .order_by("created_at")
+        .values_list("id", "created_at", "data")
+    )
+    rows = statement().converted_rows({SCOPE: "42", SINCE: base})
+    assert [tuple(row) for row in rows] == expected
+    for _, created_at, _ in rows:
+        assert created_at.utcoffset() == timedelta(0)
+    assert [row[1].microsecond for row in rows] == [0, 1, 999_999]
+
+
+def test_each_call_binds_its_own_values():
+    base = seed()
+    compiled = statement()
+    assert compiled.converted_rows({SCOPE: "43", SINCE: base}) == []
+    later = compiled.converted_rows({SCOPE: "42", SINCE: base + timedelta(minutes=90)})
+    assert [row[2]["index"] for row in later] == [2]
+
+
+def test_load_with_replaces_a_columns_conversion_by_the_drivers_value():
+    base = seed()
+    rows = statement(load_with={"data": lambda text: ("raw", text)}).converted_rows(
+        {SCOPE: "42", SINCE: base}
+    )
+    kinds = {row[2][0] for row in rows}
+    assert kinds == {"raw"}
+    # The stored JSON text, whatever its spacing: the database's own.
+    assert [json.loads(row[2][1])["index"] for row in rows] == [0, 1, 2]
