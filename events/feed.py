@@ -1,8 +1,11 @@
 """The feed's one write: an event in the current transaction, naming the request being
 served (events/context.py) or, without one, the actor type the caller gives."""
 
+import functools
+
 from events import context
 from events.models import Event
+from oshara.compiled import CompiledInsert
 
 
 def write_event(type, *, organization, subject, data, actor_type="system", dispatched=False):
@@ -11,7 +14,7 @@ def write_event(type, *, organization, subject, data, actor_type="system", dispa
     request = context.current_request()
     actor = context.actor_of(request, actor_type)
     ip, request_id = context.request_details(request)
-    return Event.objects.create(
+    event = Event(
         type=type,
         organization=organization,
         actor_type=actor["type"],
@@ -24,3 +27,10 @@ def write_event(type, *, organization, subject, data, actor_type="system", dispa
         data=data,
         dispatched=dispatched,
     )
+    return event_insert().insert(event)
+
+
+@functools.cache
+def event_insert():
+    """The event's INSERT, compiled once (oshara/compiled.py): it is in every change."""
+    return CompiledInsert(Event, Event.objects.db)

@@ -66,3 +66,27 @@ def test_load_with_replaces_a_columns_conversion_by_the_drivers_value():
     assert kinds == {"raw"}
     # The stored JSON text, whatever its spacing: the database's own.
     assert [json.loads(row[2][1])["index"] for row in rows] == [0, 1, 2]
+
+
+def test_a_compiled_insert_writes_the_row_the_orm_writes():
+    from oshara.compiled import CompiledInsert
+
+    fields = dict(
+        type="character.updated",
+        organization="42",
+        actor_type="user",
+        actor_id="7",
+        actor_label="owner@example.com",
+        ip="2001:db8::1",
+        request_id="req-1",
+        subject_type="character",
+        subject_id="9",
+        data={"slug": "ada", "changed": ["name"], "ünï": "☎"},
+        created_at=datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC),
+    )
+    by_orm = Event.objects.create(**fields)
+    compiled = CompiledInsert(Event, Event.objects.db).insert(Event(**fields))
+    assert not compiled._state.adding
+    rows = Event.objects.filter(pk__in=[by_orm.pk, compiled.pk]).values()
+    by_id = {row.pop("id"): row for row in rows}
+    assert by_id[compiled.pk] == by_id[by_orm.pk] and by_id[compiled.pk]["ip"] == "2001:db8::1"
