@@ -8,13 +8,12 @@ from events.models import Event
 from oshara.compiled import CompiledInsert
 
 
-def write_event(type, *, organization, subject, data, actor_type="system", dispatched=False):
-    """Write an event in the current transaction (`dispatched`: its deliveries are the
-    caller's business, as for a test event)."""
+def new_event(type, *, organization, subject, data, actor_type="system", dispatched=False):
+    """The event of a change made now, not yet written."""
     request = context.current_request()
     actor = context.actor_of(request, actor_type)
     ip, request_id = context.request_details(request)
-    event = Event(
+    return Event(
         type=type,
         organization=organization,
         actor_type=actor["type"],
@@ -25,6 +24,19 @@ def write_event(type, *, organization, subject, data, actor_type="system", dispa
         subject_type=subject[0],
         subject_id=str(subject[1]),
         data=data,
+        dispatched=dispatched,
+    )
+
+
+def write_event(type, *, organization, subject, data, actor_type="system", dispatched=False):
+    """Write an event in the current transaction (`dispatched`: its deliveries are the
+    caller's business, as for a test event)."""
+    event = new_event(
+        type,
+        organization=organization,
+        subject=subject,
+        data=data,
+        actor_type=actor_type,
         dispatched=dispatched,
     )
     return event_insert().insert(event)

@@ -15,6 +15,7 @@ parameters and prepares each call's value the same way.
 import functools
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models.sql import InsertQuery
 from psycopg.types.datetime import TimestamptzLoader
@@ -35,35 +36,17 @@ def as_datetime(queryset):
     return connections[queryset.db].ops.adapt_datetimefield_value
 
 
-class Compiled:
-    """`queryset`'s SQL with `stand_ins` ({stand-in: how the ORM passes it, or None}) to be
-    replaced by each call's values, and the ORM's conversions of its rows: for a column named
-    in `load_with` ({attname: function}), the function of the value the driver gives instead
-    (the text of a JSON column, say, to embed in a response as it is)."""
+class Parameters:
+    """A compiled statement's parameters, where each stand-in (`stand_ins`: {stand-in: how the
+    ORM passes it, or None}) is to take a call's value, prepared the same way."""
 
-    def __init__(self, queryset, stand_ins, *, load_with=None):
-        self.using = queryset.db
-        self.compiler = queryset.query.get_compiler(self.using)
-        self.sql, params = self.compiler.as_sql()
-        self.converters = self.row_converters(load_with or {})
+    def __init__(self, params, stand_ins):
         passed = []
         for stand_in, prepare in stand_ins.items():
             prepare = prepare or as_given
             passed.append((prepare(stand_in), stand_in, prepare))
         # Each parameter: (None, its value), or (a stand-in, how to prepare a call's value).
         self.params = [self.find(param, passed) for param in params]
-
-    def row_converters(self, load_with):
-        """The compiler's converters of the selected columns (as results_iter() finds them on
-        every call), with `load_with`'s functions in place of a column's own."""
-        compiler = self.compiler
-        selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
-        converters = compiler.get_converters(selected)
-        for position, column in enumerate(selected):
-            function = load_with.get(getattr(getattr(column, "target", None), "attname", None))
-            if function is not None:
-                converters[position] = ([lambda value, *_, load=function: load(value)], column)
-        return converters
 
     @staticmethod
     def find(param, passed):
@@ -78,6 +61,36 @@ class Compiled:
             param if stand_in is None else param(values[stand_in])
             for stand_in, param in self.params
         ]
+
+
+class Compiled:
+    """`queryset`'s SQL with `stand_ins` ({stand-in: how the ORM passes it, or None}) to be
+    replaced by each call's values, and the ORM's conversions of its rows: for a column named
+    in `load_with` ({attname: function}), the function of the value the driver gives instead
+    (the text of a JSON column, say, to embed in a response as it is)."""
+
+    def __init__(self, queryset, stand_ins, *, load_with=None):
+        self.using = queryset.db
+        self.compiler = queryset.query.get_compiler(self.using)
+        self.sql, params = self.compiler.as_sql()
+        self.converters = self.row_converters(load_with or {})
+        self.params = Parameters(params, stand_ins)
+
+    def row_converters(self, load_with):
+        """The compiler's converters of the selected columns (as results_iter() finds them on
+        every call), with `load_with`'s functions in place of a column's own."""
+        compiler = self.compiler
+        selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(selected)
+        for position, column in enumerate(selected):
+            function = load_with.get(getattr(getattr(column, "target", None), "attname", None))
+            if function is not None:
+                converters[position] = ([lambda value, *_, load=function: load(value)], column)
+        return converters
+
+    def bind(self, values):
+        """The parameters for this call: `values` maps each stand-in to its value."""
+        return self.params.bind(values)
 
     def rows(self, values):
         """The rows as the database driver gives them."""
@@ -102,26 +115,49 @@ class CompiledInsert:
     as the ORM prepares them (SQLInsertCompiler.pre_save_val and prepare_value), without the
     statement built and compiled again. Like bulk_create(), it sends no signal: for a model
     nothing listens to, written on a hot path (an event, in every change's transaction:
-    building its INSERT was two thirds of the event's cost, bench/README.md)."""
+    building its INSERT was two thirds of the event's cost, bench/README.md).
 
-    def __init__(self, model, using):
+    `computed` ({attname: expression}): columns the database computes in the same statement,
+    with `stand_ins` (as Compiled's) in the expressions for each call's values; `returning`:
+    the attname of a column the statement returns, set on the instance (RETURNING: SQLite
+    3.35 or later, which every supported Python ships)."""
+
+    def __init__(self, model, using, *, computed=None, stand_ins=None, returning=None):
+        computed = computed or {}
         self.using = using
-        self.fields = list(model._meta.local_concrete_fields)
+        fields = model._meta.local_concrete_fields
+        self.fields = [field for field in fields if field.attname not in computed]
         query = InsertQuery(model)
-        query.insert_values(self.fields, [model()])
-        [(self.sql, params)] = query.get_compiler(using).as_sql()
-        if len(params) != len(self.fields):  # a field whose value is an expression
-            raise ValueError(f"{model.__name__}'s INSERT does not take one value per column")
+        query.insert_values(
+            self.fields + [model._meta.get_field(name) for name in computed], [model(**computed)]
+        )
+        compiler = query.get_compiler(using)
+        self.returning = model._meta.get_field(returning) if returning else None
+        if self.returning is not None:
+            if not compiler.connection.features.can_return_columns_from_insert:
+                raise ImproperlyConfigured("INSERT … RETURNING needs SQLite 3.35 or later")
+            compiler.returning_fields = [self.returning]
+            column = self.returning.get_col(model._meta.db_table)
+            self.converters = compiler.get_converters([column])
+            self.compiler = compiler
+        [(self.sql, params)] = compiler.as_sql()
+        # The computed columns come last, their expressions' parameters after the plain ones.
+        self.computed = Parameters(params[len(self.fields) :], stand_ins or {})
 
-    def insert(self, instance):
-        """Write `instance` (its primary key already set) and mark it saved."""
+    def insert(self, instance, values=None):
+        """Write `instance` (its primary key already set) and mark it saved; `values` maps the
+        computed columns' stand-ins to this call's values."""
         connection = connections[self.using]
         params = [
             field.get_db_prep_save(field.pre_save(instance, True), connection)
             for field in self.fields
         ]
+        params += self.computed.bind(values or {})
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
+            if self.returning is not None:
+                [row] = self.compiler.apply_converters([cursor.fetchone()], self.converters)
+                setattr(instance, self.returning.attname, row[0])
         instance._state.adding, instance._state.db = False, self.using
         return instance
 

@@ -348,6 +348,36 @@ def test_without_an_endpoint_no_delivery_work_is_queued(auth_client, committed):
     assert dispatch_events.enqueue not in callbacks
 
 
+def test_only_an_active_endpoint_of_the_events_own_scope_has_it_wait_for_dispatch(
+    auth_client, other_client, endpoint, committed
+):
+    """The event's INSERT decides whether it waits for the worker: another organization's
+    endpoint, or this one's turned off, leaves it done; this one's active endpoint has it
+    dispatched."""
+    with committed() as callbacks:
+        assert (
+            other_client.post("/api/ai-characters/", {"name": "O", "slug": "theirs"}).status_code
+            == 201
+        )
+    assert Event.objects.get(subject_type="character", data__slug="theirs").dispatched
+    assert dispatch_events.enqueue not in callbacks
+    with committed() as callbacks:
+        assert (
+            auth_client.post("/api/ai-characters/", {"name": "M", "slug": "mine"}).status_code
+            == 201
+        )
+    assert dispatch_events.enqueue in callbacks  # which ran: the event's delivery is made
+    assert Delivery.objects.filter(
+        event__type="character.created", event__data__slug="mine"
+    ).exists()
+    path = f"{URL}{endpoint['id']}/"
+    assert auth_client.patch(path, {"is_active": False}, format="json").status_code == 200
+    with committed() as callbacks:
+        assert auth_client.patch("/api/ai-characters/mine/", {"name": "M2"}).status_code == 200
+    assert Event.objects.get(type="character.updated", data__slug="mine").dispatched
+    assert dispatch_events.enqueue not in callbacks
+
+
 def test_the_admin_redelivers_a_failed_delivery(admin_client, auth_client, endpoint, committed):
     from django.urls import reverse
 
