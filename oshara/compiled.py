@@ -15,10 +15,11 @@ parameters and prepares each call's value the same way.
 import functools
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models.sql import InsertQuery
 from psycopg.types.datetime import TimestamptzLoader
+
+PRIMARY_KEY = "\x00primary key\x00"  # the stand-in of a row read back after its INSERT
 
 
 def as_given(value):
@@ -115,12 +116,12 @@ class CompiledInsert:
     as the ORM prepares them (SQLInsertCompiler.pre_save_val and prepare_value), without the
     statement built and compiled again. Like bulk_create(), it sends no signal: for a model
     nothing listens to, written on a hot path (an event, in every change's transaction:
-    building its INSERT was two thirds of the event's cost, bench/README.md).
+    building its INSERT was two thirds of the event's cost on SQLite, bench/README.md).
 
     `computed` ({attname: expression}): columns the database computes in the same statement,
     with `stand_ins` (as Compiled's) in the expressions for each call's values; `returning`:
-    the attname of a column the statement returns, set on the instance (RETURNING: SQLite
-    3.35 or later, which every supported Python ships)."""
+    the attname of a column the statement returns (RETURNING; a SQLite older than 3.35 has
+    none, and the row is read back), set on the instance."""
 
     def __init__(self, model, using, *, computed=None, stand_ins=None, returning=None):
         computed = computed or {}
@@ -133,13 +134,15 @@ class CompiledInsert:
         )
         compiler = query.get_compiler(using)
         self.returning = model._meta.get_field(returning) if returning else None
+        self.read_back = None
         if self.returning is not None:
-            if not compiler.connection.features.can_return_columns_from_insert:
-                raise ImproperlyConfigured("INSERT … RETURNING needs SQLite 3.35 or later")
-            compiler.returning_fields = [self.returning]
-            column = self.returning.get_col(model._meta.db_table)
-            self.converters = compiler.get_converters([column])
-            self.compiler = compiler
+            if compiler.connection.features.can_return_columns_from_insert:
+                compiler.returning_fields = [self.returning]
+                column = self.returning.get_col(model._meta.db_table)
+                self.converters, self.compiler = compiler.get_converters([column]), compiler
+            else:
+                row = model._default_manager.db_manager(using).filter(pk=PRIMARY_KEY)
+                self.read_back = Compiled(row.values_list(returning), {PRIMARY_KEY: None})
         [(self.sql, params)] = compiler.as_sql()
         # The computed columns come last, their expressions' parameters after the plain ones.
         self.computed = Parameters(params[len(self.fields) :], stand_ins or {})
@@ -155,9 +158,12 @@ class CompiledInsert:
         params += self.computed.bind(values or {})
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            if self.returning is not None:
+            if self.returning is not None and self.read_back is None:
                 [row] = self.compiler.apply_converters([cursor.fetchone()], self.converters)
-                setattr(instance, self.returning.attname, row[0])
+        if self.read_back is not None:
+            [row] = self.read_back.converted_rows({PRIMARY_KEY: instance.pk})
+        if self.returning is not None:
+            setattr(instance, self.returning.attname, row[0])
         instance._state.adding, instance._state.db = False, self.using
         return instance
 

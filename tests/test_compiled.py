@@ -90,3 +90,32 @@ def test_a_compiled_insert_writes_the_row_the_orm_writes():
     rows = Event.objects.filter(pk__in=[by_orm.pk, compiled.pk]).values()
     by_id = {row.pop("id"): row for row in rows}
     assert by_id[compiled.pk] == by_id[by_orm.pk] and by_id[compiled.pk]["ip"] == "2001:db8::1"
+
+
+@pytest.mark.parametrize("returns", [True, False], ids=["RETURNING", "read back"])
+def test_a_computed_column_is_set_on_the_instance_with_or_without_returning(returns, monkeypatch):
+    """The event's `dispatched` is computed by its INSERT; a SQLite older than 3.35 has no
+    RETURNING, and the row is read back instead."""
+    from django.db import connection
+    from django.db.models import Exists
+
+    from events.models import WebhookEndpoint
+    from oshara.compiled import CompiledInsert
+
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returns)
+    endpoints = WebhookEndpoint.objects.filter(organization=SCOPE, is_active=True)
+    insert = CompiledInsert(
+        Event,
+        Event.objects.db,
+        computed={"dispatched": ~Exists(endpoints)},
+        stand_ins={SCOPE: None},
+        returning="dispatched",
+    )
+    assert ("RETURNING" in insert.sql) is returns
+    WebhookEndpoint.objects.create(organization="42", url="https://hooks.example.com/", secret="s")
+    fields = dict(type="t", actor_type="system", subject_type="character", subject_id="1")
+    wanted = insert.insert(Event(organization="42", **fields), {SCOPE: "42"})
+    unwanted = insert.insert(Event(organization="43", **fields), {SCOPE: "43"})
+    assert wanted.dispatched is False and unwanted.dispatched is True
+    stored = dict(Event.objects.values_list("pk", "dispatched"))
+    assert stored == {wanted.pk: False, unwanted.pk: True}
