@@ -4,9 +4,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.db.models import Exists
 
-from events.models import Event
-from oshara.compiled import Compiled, as_datetime
+from events.models import Event, WebhookEndpoint
+from oshara.compiled import Compiled, CompiledInsert, as_datetime
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +71,6 @@ def test_load_with_replaces_a_columns_conversion_by_the_drivers_value():
 
 
 def test_a_compiled_insert_writes_the_row_the_orm_writes():
-    from oshara.compiled import CompiledInsert
-
     fields = dict(
         type="character.updated",
         organization="42",
@@ -96,12 +96,6 @@ def test_a_compiled_insert_writes_the_row_the_orm_writes():
 def test_a_computed_column_is_set_on_the_instance_with_or_without_returning(returns, monkeypatch):
     """The event's `dispatched` is computed by its INSERT; a SQLite older than 3.35 has no
     RETURNING, and the row is read back instead."""
-    from django.db import connection
-    from django.db.models import Exists
-
-    from events.models import WebhookEndpoint
-    from oshara.compiled import CompiledInsert
-
     monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returns)
     endpoints = WebhookEndpoint.objects.filter(organization=SCOPE, is_active=True)
     insert = CompiledInsert(
